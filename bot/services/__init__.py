@@ -1,0 +1,30 @@
+"""The use cases. Handlers and reminders call these; these call storage and domain."""
+
+from __future__ import annotations
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.services.preferences import PreferencesService
+from bot.services.team import TeamService
+from bot.storage.db import Database
+
+
+class CRM:
+    """Every service, sharing one database and one clock."""
+
+    def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.team = TeamService(db, clock, settings)
+        self.preferences = PreferencesService(db, clock)
+
+    @classmethod
+    async def open(cls, settings: Settings, clock: Clock) -> CRM:
+        """Open (and migrate) the configured database and build the services."""
+        db = await Database.open(settings.database_path, clock)
+        return cls(db, clock, settings)
+
+    async def close(self) -> None:
+        """Close the database."""
+        await self.db.close()

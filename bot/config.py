@@ -1,0 +1,170 @@
+"""Runtime configuration, read from the environment and `.env` (prefix ``TELECRM_``)."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+import phonenumbers
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Language = Literal["en", "zh"]
+Mode = Literal["polling", "webhook"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+ENV_PREFIX = "TELECRM_"
+_SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_BOT_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """Every knob of telecrm; see `.env.example` for what each one means."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    bot_token: SecretStr | None = None
+    api_base_url: str = "https://api.telegram.org/bot"
+    api_base_file_url: str = "https://api.telegram.org/file/bot"
+    database_url: str = "sqlite:///./data/telecrm.db"
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    default_language: Language = "en"
+    default_timezone: str = "UTC"
+    default_phone_region: str = "CN"
+    mode: Mode = "polling"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    log_level: LogLevel = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            for part in parts:
+                if not part.lstrip("-").isdigit():
+                    raise ValueError(f"{part!r} is not a Telegram user id (digits only)")
+            return tuple(int(p) for p in parts)
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from None
+        return value
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a phone region code (e.g. CN, US, DE)")
+        return region
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith("sqlite:///"):
+            raise ValueError("only sqlite:///PATH is supported (e.g. sqlite:///./data/telecrm.db)")
+        if not value.removeprefix("sqlite:///"):
+            raise ValueError("the SQLite path is empty")
+        return value
+
+    @field_validator("api_base_url", "api_base_file_url", "webhook_url")
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _BOT_TOKEN_RE.match(value.get_secret_value()):
+            # Never echo the value: it is a secret even when malformed.
+            raise ValueError("does not look like a bot token (digits, a colon, then letters)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET_TOKEN_RE.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _check_webhook(self) -> Settings:
+        if self.mode == "webhook":
+            if not self.webhook_url:
+                raise ValueError("TELECRM_WEBHOOK_URL is required when TELECRM_MODE=webhook")
+            if self.webhook_secret is None:
+                raise ValueError("TELECRM_WEBHOOK_SECRET is required when TELECRM_MODE=webhook")
+        return self
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file the database URL points at."""
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    def secrets(self) -> list[str]:
+        """Secret values that must never reach a log line."""
+        found = [s.get_secret_value() for s in (self.bot_token, self.webhook_secret) if s]
+        return [s for s in found if s]
+
+    def require_token(self) -> str:
+        """The bot token, or a ConfigError naming the variable."""
+        if self.bot_token is None or not self.bot_token.get_secret_value():
+            raise ConfigError(
+                f"{ENV_PREFIX}BOT_TOKEN is required to run the bot "
+                "(ask @BotFather for one, or try `telecrm console` without it)"
+            )
+        return self.bot_token.get_secret_value()
+
+
+def _describe(error: ValidationError) -> str:
+    """One line per problem, each naming the environment variable."""
+    lines = []
+    for item in error.errors():
+        loc = [str(p) for p in item.get("loc", ()) if p != "__root__"]
+        message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
+        if loc:
+            lines.append(f"{ENV_PREFIX}{loc[0].upper()}: {message}")
+        else:
+            lines.append(message)
+    return "\n".join(lines)
+
+
+def load_settings(env_file: str | Path | None = ".env") -> Settings:
+    """Build the settings from the environment; a bad value becomes a ConfigError."""
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None

@@ -1,0 +1,58 @@
+"""Helpers shared by handlers, and the handlers that belong to no feature."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.ext import ConversationHandler
+
+from bot.context import CRMContext
+from bot.views import help as help_views
+
+
+async def reply(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Answer in the chat the update came from (HTML, per the application defaults)."""
+    message = update.effective_message
+    if message is None:
+        chat = update.effective_chat
+        if chat is None:
+            return None
+        return await chat.send_message(text, reply_markup=markup)
+    return await message.reply_text(text, reply_markup=markup)
+
+
+async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Edit the message whose button was pressed, or answer anew when there is none."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        await query.answer()
+        await query.edit_message_text(text, reply_markup=markup)
+    else:
+        await reply(update, text, markup)
+
+
+def is_private(update: Update) -> bool:
+    """Whether the update comes from a one-to-one chat with the bot."""
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
+
+
+async def cancel(update: Update, context: CRMContext) -> int:
+    """/cancel outside any conversation: say there is nothing to leave."""
+    await reply(update, help_views.nothing_to_cancel(context._))
+    return ConversationHandler.END
+
+
+async def expired_button(update: Update, context: CRMContext) -> None:
+    """A button of a conversation that has ended: say so instead of spinning forever."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(help_views.expired_buttons(context._), show_alert=True)
+
+
+async def unknown(update: Update, context: CRMContext) -> None:
+    """Anything no feature understood, in a private chat: point to /help."""
+    if is_private(update):
+        await reply(update, help_views.unknown_input(context._))

@@ -1,0 +1,179 @@
+"""The SQLite database: one connection per process, migrations, transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+from bot.clock import Clock
+from bot.storage.codec import ts
+from bot.storage.repositories import Repositories
+
+log = logging.getLogger(__name__)
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class StorageError(Exception):
+    """The database cannot be used; the message says why, for a person."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One versioned SQL script."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations() -> list[Migration]:
+    """The migration scripts shipped with the package, in version order."""
+    found = []
+    for entry in resources.files("bot.storage").joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise StorageError(f"migration versions are not 1..N without gaps: {versions}")
+    return found
+
+
+class Database:
+    """The process's one SQLite connection; every use goes through `read` or `transaction`."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path, clock: Clock) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+        self.path = path
+        self.clock = clock
+
+    @classmethod
+    async def open(cls, path: Path, clock: Clock, *, migrate: bool = True) -> Database:
+        """Open (creating the directory and file), configure and migrate the database."""
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except Exception as exc:  # sqlite3 raises several kinds for an unusable path
+            raise StorageError(f"cannot open the database at {path}: {exc}") from None
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            conn.row_factory = aiosqlite.Row
+            db = cls(conn, path, clock)
+            if migrate:
+                await db.migrate()
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        """Close the connection (checkpointing the WAL)."""
+        async with self._lock:
+            await self._conn.close()
+
+    async def schema_version(self) -> int:
+        """The highest migration applied, 0 for an empty database."""
+        async with self._lock:
+            return await self._schema_version()
+
+    async def _schema_version(self) -> int:
+        cur = await self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        )
+        if await cur.fetchone() is None:
+            return 0
+        cur = await self._conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self) -> list[int]:
+        """Apply the migrations this database lacks; returns the versions applied."""
+        migrations = load_migrations()
+        latest = migrations[-1].version if migrations else 0
+        applied: list[int] = []
+        async with self._lock:
+            await self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            current = await self._schema_version()
+            if current > latest:
+                raise StorageError(
+                    f"the database {self.path} has schema version {current}, newer than this "
+                    f"telecrm knows ({latest}); upgrade telecrm or use another database"
+                )
+            for migration in migrations:
+                if migration.version <= current:
+                    continue
+                await self._apply(migration)
+                applied.append(migration.version)
+        if applied:
+            log.info("database migrated to schema version %d", applied[-1])
+        return applied
+
+    async def _apply(self, migration: Migration) -> None:
+        await self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            # executescript would COMMIT first; run the statements one by one instead
+            # so that a failing migration leaves no trace.
+            for statement in _split_sql(migration.sql):
+                await self._conn.execute(statement)
+            await self._conn.execute(
+                "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, ts(self.clock.now())),
+            )
+            await self._conn.execute("COMMIT")
+        except BaseException:
+            await self._conn.execute("ROLLBACK")
+            raise
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Repositories]:
+        """Repositories for reading; sees only committed data."""
+        async with self._lock:
+            yield Repositories(self._conn)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Repositories]:
+        """Repositories inside one write transaction: all or nothing."""
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Repositories(self._conn)
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration script into statements (sqlite3.complete_statement decides)."""
+    import sqlite3
+
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        if not buffer and (not line.strip() or line.lstrip().startswith("--")):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        raise StorageError("a migration ends in an incomplete SQL statement")
+    return statements
