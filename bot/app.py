@@ -88,7 +88,7 @@ def build_application(
     )
     app: TelecrmApplication = builder.build()  # type: ignore[assignment]
     # PTB creates bot_data from the context types; use ours, which already holds the settings.
-    app.bot_data = bot_data  # type: ignore[misc]
+    app.bot_data = bot_data
     _register(app)
     return app
 
@@ -121,7 +121,7 @@ def _register(app: TelecrmApplication) -> None:
         ],
         group=GROUP_FEATURES,
     )
-    app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    app.add_error_handler(errors.on_error)
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

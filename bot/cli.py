@@ -108,7 +108,8 @@ def _run(settings: Settings) -> int:
     log.info("telecrm %s starting in %s mode", __version__, settings.mode)
     try:
         if settings.mode == "webhook":
-            assert settings.webhook_url is not None and settings.webhook_secret is not None
+            assert settings.webhook_url is not None
+            assert settings.webhook_secret is not None
             app.run_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,

@@ -165,6 +165,6 @@ def _describe(error: ValidationError) -> str:
 def load_settings(env_file: str | Path | None = ".env") -> Settings:
     """Build the settings from the environment; a bad value becomes a ConfigError."""
     try:
-        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file)
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None

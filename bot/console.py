@@ -157,7 +157,8 @@ class LocalBotAPI(BaseRequest):
         return True
 
     def _api_sendMessage(self, params: dict[str, Any], files: Any) -> Any:  # noqa: N802
-        return self._store(int(params["chat_id"]), {"text": params["text"], **self._markup(params)})
+        fields = {"text": params["text"], **self._markup(params)}
+        return self._store(int(params["chat_id"]), fields)
 
     def _edit(self, params: dict[str, Any], **fields: Any) -> Any:
         key = (int(params["chat_id"]), int(params["message_id"]))
@@ -299,7 +300,7 @@ class Console:
             return self._contact(line.removeprefix("@contact "))
         message = self._message(text=line)
         if line.startswith("/"):
-            command = line.split()[0]
+            command = line.split(maxsplit=1)[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return {"message": message}
 
@@ -330,7 +331,8 @@ class Console:
             words = shlex.split(rest)
         except ValueError:
             words = rest.split()
-        phone_at = next((i for i, w in enumerate(words) if re.search(r"\d{3}", w)), None)
+        # The phone starts at the first word that looks like the start of a number.
+        phone_at = next((i for i, w in enumerate(words) if re.match(r"^[+(]?\d", w)), None)
         if phone_at is None or phone_at == 0:
             self.out.write("  (usage: @contact NAME PHONE)\n")
             return None

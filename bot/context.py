@@ -1,4 +1,4 @@
-"""The typed context every handler receives: `context.crm`, `context.settings`, `context.member`."""
+"""The typed context every handler receives: `context.crm`, `.settings`, `.member`."""
 
 from __future__ import annotations
 

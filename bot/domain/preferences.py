@@ -24,7 +24,7 @@ def parse_time_of_day(text: str) -> time | None:
     return time(hour, minute)
 
 
-def parse_quiet_hours(text: str) -> tuple[time, time] | None | bool:
+def parse_quiet_hours(text: str) -> tuple[time, time] | bool | None:
     """'22:00-08:00' -> (start, end); 'off' -> None; anything else -> False."""
     if text.strip().lower() in _OFF_WORDS:
         return None

@@ -33,6 +33,22 @@ async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
         await reply(update, text, markup)
 
 
+def button_data(update: Update) -> str:
+    """The callback data of the pressed button (handlers are registered for presses only)."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        raise TypeError("expected a button press")
+    return query.data
+
+
+def message_text(update: Update) -> str:
+    """The text of the incoming message (handlers are registered for text only)."""
+    message = update.message
+    if message is None or message.text is None:
+        raise TypeError("expected a text message")
+    return message.text
+
+
 def is_private(update: Update) -> bool:
     """Whether the update comes from a one-to-one chat with the bot."""
     chat = update.effective_chat

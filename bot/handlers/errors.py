@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from datetime import timedelta
@@ -61,10 +62,8 @@ async def _report(context: CRMContext, summary: str) -> None:
         admins = list(context.settings.admin_ids)
     for admin_id in admins:
         member = None
-        try:
+        with contextlib.suppress(Exception):  # reporting must not fail on the database
             member = await context.crm.team.get(user_id=admin_id)
-        except Exception:  # noqa: BLE001, S110 - reporting must not fail on the database
-            pass
         _ = translator(member.language if member else context.settings.default_language)
         try:
             await context.bot.send_message(

@@ -6,6 +6,7 @@ import warnings
 
 from telegram import Update
 from telegram.ext import (
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -16,7 +17,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.context import CRMContext
 from bot.domain.preferences import find_timezone, parse_quiet_hours, parse_time_of_day
-from bot.handlers.common import reply, show
+from bot.handlers.common import button_data, message_text, reply, show
 from bot.i18n import translator
 from bot.views import settings as views
 
@@ -46,9 +47,7 @@ async def ask_language(update: Update, context: CRMContext) -> int:
 
 async def set_language(update: Update, context: CRMContext) -> int:
     """Switch language and show the menu in the new one."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    language = query.data.rsplit(":", 1)[1]
+    language = button_data(update).rsplit(":", 1)[1]
     context.member = await context.crm.preferences.set_language(
         member=context.me, language=language
     )
@@ -64,8 +63,7 @@ async def ask_timezone(update: Update, context: CRMContext) -> int:
 
 async def set_timezone(update: Update, context: CRMContext) -> int:
     """Save a typed time zone, or ask again."""
-    assert update.message is not None and update.message.text is not None
-    zone = find_timezone(update.message.text)
+    zone = find_timezone(message_text(update))
     if zone is None:
         await reply(update, views.invalid_timezone(context._))
         return TIMEZONE
@@ -82,8 +80,7 @@ async def ask_quiet(update: Update, context: CRMContext) -> int:
 
 async def set_quiet(update: Update, context: CRMContext) -> int:
     """Save typed quiet hours (or 'off'), or ask again."""
-    assert update.message is not None and update.message.text is not None
-    parsed = parse_quiet_hours(update.message.text)
+    parsed = parse_quiet_hours(message_text(update))
     if parsed is False:
         await reply(update, views.invalid_quiet_hours(context._))
         return QUIET
@@ -103,8 +100,7 @@ async def ask_digest(update: Update, context: CRMContext) -> int:
 
 async def set_digest(update: Update, context: CRMContext) -> int:
     """Save a typed digest time, or ask again."""
-    assert update.message is not None and update.message.text is not None
-    at = parse_time_of_day(update.message.text)
+    at = parse_time_of_day(message_text(update))
     if at is None:
         await reply(update, views.invalid_time(context._))
         return DIGEST
@@ -128,7 +124,9 @@ async def cancel(update: Update, context: CRMContext) -> int:
 def conversation() -> ConversationHandler[CRMContext]:
     """The /settings conversation (named and persistent: it survives restarts)."""
     text = filters.TEXT & ~filters.COMMAND
-    back = CallbackQueryHandler(back_to_menu, pattern=f"^{_P}:back$")
+    back: BaseHandler[Update, CRMContext, object] = CallbackQueryHandler(
+        back_to_menu, pattern=f"^{_P}:back$"
+    )
     with warnings.catch_warnings():
         # PTB warns that CallbackQueryHandlers are tracked per chat and user rather than per
         # message; that is what we want: one settings conversation per member.

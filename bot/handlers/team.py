@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot.context import CRMContext
 from bot.domain.models import Role
-from bot.handlers.common import reply, show
+from bot.handlers.common import button_data, reply, show
 from bot.services.errors import PermissionDenied
 from bot.views import team as views
 from bot.views.common import local_datetime
@@ -35,12 +35,13 @@ async def invite(update: Update, context: CRMContext) -> None:
 async def invite_button(update: Update, context: CRMContext) -> None:
     """The role buttons under /invite's usage message."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    role = Role(button_data(update).split(":")[1])
+    assert query is not None
     if not context.me.is_admin:
         await query.answer(views.admins_only(context._), show_alert=True)
         return
     await query.answer()
-    await _create(update, context, Role(query.data.split(":")[1]))
+    await _create(update, context, role)
 
 
 async def _create(update: Update, context: CRMContext, role: Role) -> None:
@@ -65,11 +66,11 @@ async def team(update: Update, context: CRMContext) -> None:
 async def team_button(update: Update, context: CRMContext) -> None:
     """Buttons of /team: open a member, change a role, (de)activate, back to the list."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    parts = button_data(update).split(":")
+    assert query is not None
     if not context.me.is_admin:
         await query.answer(views.admins_only(context._), show_alert=True)
         return
-    parts = query.data.split(":")
     try:
         if parts[1] == "r":
             member = await context.crm.team.set_role(

@@ -25,7 +25,7 @@ async def housekeeping(context: CRMContext) -> None:
 def schedule_jobs(job_queue: JobQueue[Any]) -> None:
     """Register every periodic job."""
     job_queue.run_repeating(
-        housekeeping,  # type: ignore[arg-type]
+        housekeeping,
         interval=HOUSEKEEPING_INTERVAL,
         first=timedelta(minutes=1),
         name="housekeeping",

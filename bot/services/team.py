@@ -176,7 +176,7 @@ class TeamService:
     async def members(self) -> list[Member]:
         """Everyone who is or was in the team."""
         async with self._db.read() as repo:
-            return await repo.users.list()
+            return await repo.users.all()
 
     async def set_role(self, *, actor: Member, user_id: int, role: Role) -> Member:
         """Change a member's role (admins only; nobody changes their own)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -65,7 +66,7 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = await aiosqlite.connect(path, isolation_level=None)
-        except Exception as exc:  # sqlite3 raises several kinds for an unusable path
+        except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"cannot open the database at {path}: {exc}") from None
         try:
             await conn.execute("PRAGMA journal_mode=WAL")
@@ -163,8 +164,6 @@ class Database:
 
 def _split_sql(script: str) -> list[str]:
     """Split a migration script into statements (sqlite3.complete_statement decides)."""
-    import sqlite3
-
     statements: list[str] = []
     buffer = ""
     for line in script.splitlines(keepends=True):

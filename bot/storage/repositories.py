@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 
 from bot.domain.models import AuditEntry, Invite, Member, Role
-from bot.storage.codec import hhmm, parse_hhmm, parse_ts, parse_ts_or_none, ts, ts_or_none
+from bot.storage.codec import hhmm, parse_hhmm, parse_ts, parse_ts_or_none, ts
 
 _MEMBER_COLUMNS = (
     "id, full_name, username, role, language, timezone, quiet_start, quiet_end, digest_time,"
@@ -82,7 +82,7 @@ class UsersRepository:
         if unknown:
             raise ValueError(f"cannot update {sorted(unknown)}")
         values: list[Any] = []
-        for name, value in fields.items():
+        for value in fields.values():
             if isinstance(value, time):
                 values.append(hhmm(value))
             elif isinstance(value, bool):
@@ -101,7 +101,7 @@ class UsersRepository:
             raise LookupError(f"no member {user_id}")
         return member
 
-    async def list(self, *, active_only: bool = False) -> list[Member]:
+    async def all(self, *, active_only: bool = False) -> list[Member]:
         """All members, admins first, then by name."""
         where = "WHERE active = 1" if active_only else ""
         cur = await self._conn.execute(
@@ -205,7 +205,7 @@ class AuditRepository:
             ),
         )
 
-    async def list(
+    async def recent(
         self, *, entity: str | None = None, entity_id: str | int | None = None, limit: int = 100
     ) -> list[AuditEntry]:
         """The newest entries first, optionally for one entity."""
@@ -294,5 +294,3 @@ class Repositories:
         self.audit = AuditRepository(conn)
         self.ptb = PTBRepository(conn)
 
-
-__all__ = ["Repositories", "ts_or_none"]
