@@ -149,3 +149,65 @@ class GroupChat(_Model):
     bound_by: int
     bound_at: datetime
     show_values: bool = False
+
+
+class Customer(_Model):
+    """A customer's profile and where they stand with us."""
+
+    id: int
+    name: str
+    company: str | None = None
+    kind: CustomerKind = CustomerKind.B2C
+    phones: tuple[str, ...] = ()  # E.164, first is primary
+    emails: tuple[str, ...] = ()  # normalised, first is primary
+    telegram_username: str | None = None  # without '@'
+    city: str | None = None
+    source: str | None = None
+    demand: Demand | None = None
+    status: CustomerStatus = CustomerStatus.POTENTIAL
+    value_tier: ValueTier = ValueTier.NORMAL
+    value_tier_override: ValueTier | None = None
+    tags: tuple[str, ...] = ()
+    notes: str | None = None
+    owner_id: int | None = None
+    referred_by_id: int | None = None
+    merged_into_id: int | None = None
+    last_contact_at: datetime | None = None
+    next_followup_at: datetime | None = None
+    created_by: int | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def tier(self) -> ValueTier:
+        """The value tier that applies: a manual override wins over the computed one."""
+        return self.value_tier_override or self.value_tier
+
+
+class Interaction(_Model):
+    """One contact with a customer: a call, a meeting, a note, feedback..."""
+
+    id: int
+    customer_id: int
+    author_id: int | None
+    kind: InteractionKind
+    text: str = ""
+    amount_minor: int | None = None  # minor units (cents, fen)
+    currency: str | None = None  # ISO 4217
+    sentiment: Sentiment | None = None
+    next_followup_at: datetime | None = None
+    occurred_at: datetime
+    created_at: datetime
+
+
+class StatusChange(_Model):
+    """One move of a customer from a status to another (changed_by None: a rule)."""
+
+    id: int
+    customer_id: int
+    changed_by: int | None
+    from_status: CustomerStatus | None
+    to_status: CustomerStatus
+    reason: ChurnReason | None = None
+    reason_text: str | None = None
+    changed_at: datetime
