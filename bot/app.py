@@ -19,6 +19,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -29,7 +30,20 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import BotData, ChatData, CRMContext, UserData
 from bot.domain.models import Role
-from bot.handlers import common, errors, gate, settings, start, team
+from bot.handlers import (
+    capture,
+    common,
+    edit,
+    errors,
+    followup,
+    gate,
+    log,
+    lookup,
+    settings,
+    start,
+    status,
+    team,
+)
 from bot.i18n import LANGUAGES, translator
 from bot.reminders import schedule_jobs
 from bot.storage.persistence import SQLitePersistence
@@ -106,13 +120,30 @@ def _register(app: TelecrmApplication) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handlers(
         [
+            # Conversations first: while one waits for an answer, it gets the text.
             settings.conversation(),
+            capture.conversation(),
+            log.conversation(),
+            followup.conversation(),
+            edit.conversation(),
+            status.conversation(),
             CommandHandler("start", start.start, private),
             CommandHandler("help", start.help_command),
             CommandHandler("invite", team.invite, private),
             CallbackQueryHandler(team.invite_button, pattern=f"^{CB_INVITE}:(rep|manager)$"),
             CommandHandler("team", team.team, private),
             CallbackQueryHandler(team.team_button, pattern=f"^{CB_TEAM}:"),
+            CommandHandler("find", lookup.find),
+            CallbackQueryHandler(lookup.find_page, pattern=r"^fp:\d+$"),
+            CallbackQueryHandler(lookup.open_card, pattern=r"^cc?:\d+$"),
+            CallbackQueryHandler(lookup.history, pattern=r"^h:\d+:\d+$"),
+            CommandHandler("mine", lookup.mine),
+            CommandHandler("today", lookup.today),
+            InlineQueryHandler(lookup.inline),
+            *status.HANDLERS,
+            *followup.HANDLERS,
+            *log.HANDLERS,
+            *capture.HANDLERS,
             CommandHandler("cancel", common.cancel),
             # Catch-alls last in the same group: a group runs at most one handler, so these
             # answer only what no feature took.

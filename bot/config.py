@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import phonenumbers
+from babel.numbers import list_currencies as get_currency_list
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -45,6 +46,7 @@ class Settings(BaseSettings):
     default_language: Language = "en"
     default_timezone: str = "UTC"
     default_phone_region: str = "CN"
+    default_currency: str = "CNY"
     mode: Mode = "polling"
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
@@ -81,6 +83,14 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"{value!r} is not a phone region code (e.g. CN, US, DE)")
         return region
+
+    @field_validator("default_currency")
+    @classmethod
+    def _check_currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if code not in get_currency_list():
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. CNY, USD, EUR)")
+        return code
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.services.customers import CustomerService
 from bot.services.preferences import PreferencesService
 from bot.services.team import TeamService
 from bot.storage.db import Database
@@ -18,6 +19,7 @@ class CRM:
         self.settings = settings
         self.team = TeamService(db, clock, settings)
         self.preferences = PreferencesService(db, clock)
+        self.customers = CustomerService(db, clock, settings)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> CRM:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bot.domain.models import Member
+from bot.domain.models import Customer, Member
 
 
 class ServiceError(Exception):
@@ -37,3 +37,27 @@ class InvalidValue(ServiceError):
     def __init__(self, field: str) -> None:
         super().__init__(field)
         self.field = field
+
+
+class NotFound(ServiceError):
+    """No such customer, or one this member may not see (the two look the same)."""
+
+
+class DuplicateFound(ServiceError):
+    """The new customer looks like existing ones; the person decides."""
+
+    def __init__(self, matches: list[tuple[Customer, str]]) -> None:
+        super().__init__(", ".join(f"#{c.id}" for c, _ in matches))
+        self.matches = matches
+
+
+class ReasonRequired(ServiceError):
+    """Moving a customer to churned needs a reason."""
+
+
+class FieldProblems(ServiceError):
+    """Some typed values are invalid: (field, offending text) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(", ".join(field for field, _ in problems))
+        self.problems = problems

@@ -25,6 +25,13 @@ _ADMINS = frozenset({Role.ADMIN})
 COMMANDS: tuple[Command, ...] = (
     Command("start", N_("Greet me, or join the team with an invite code")),
     Command("help", N_("What I can do for you")),
+    Command("new", N_("Add a customer: /new Name, Company, phone, email")),
+    Command("find", N_("Find a customer by name, company, phone, email or tag")),
+    Command("log", N_("Log an interaction: /log #12 called, wants a quote")),
+    Command("status", N_("Change a customer's status")),
+    Command("followup", N_("Set the next follow-up: /followup #12 tomorrow 10:00")),
+    Command("today", N_("My follow-ups due today and overdue")),
+    Command("mine", N_("My customers by status")),
     Command("settings", N_("Language, time zone, quiet hours, digest time")),
     Command("cancel", N_("Leave the current conversation")),
     Command("invite", N_("Invite a sales rep or a manager"), _ADMINS),

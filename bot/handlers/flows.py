@@ -1,0 +1,64 @@
+"""Helpers shared by the conversations: entry guards, quick time choices, split arguments."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.context import CRMContext
+from bot.domain.dates import DateParseError, PastDateError, parse_when
+from bot.domain.models import Customer, Member
+
+_ID_PREFIX = re.compile(r"^\s*#(\d+)\s*(.*)$", re.DOTALL)
+_EXPLICIT_SPLIT = re.compile(r"^(.+?)\s*[:：]\s*(.+)$", re.DOTALL)
+
+
+def quick_when(choice: str, member: Member, now: datetime) -> datetime:
+    """The preset follow-up times offered on buttons."""
+    text = {"tomorrow": "tomorrow", "3d": "in 3 days", "week": "next week"}[choice]
+    return parse_when(text, now=now, timezone=member.timezone, language="en")
+
+
+def read_when(text: str, member: Member, now: datetime) -> datetime:
+    """A typed follow-up time in the member's zone (DateParseError / PastDateError)."""
+    return parse_when(text, now=now, timezone=member.timezone, language=member.language)
+
+
+async def split_customer(
+    context: CRMContext,
+    text: str,
+    rest_ok: Callable[[str], Awaitable[bool]] | None = None,
+) -> tuple[str, str] | tuple[list[Customer], str]:
+    """Split 'CUSTOMER REST' where the customer is `#id`, 'name: rest', or the longest prefix of
+    words that designates exactly one customer. Returns (query, rest) when only a query can
+    be told apart, or (customers, rest) when the search already ran."""
+    match = _ID_PREFIX.match(text)
+    if match:
+        return f"#{match.group(1)}", match.group(2).strip()
+    match = _EXPLICIT_SPLIT.match(text)
+    if match:
+        return match.group(1).strip(), match.group(2).strip()
+    words = text.split()
+    for cut in range(len(words) - 1, 0, -1):
+        query, rest = " ".join(words[:cut]), " ".join(words[cut:])
+        if rest_ok is not None and not await rest_ok(rest):
+            continue
+        found = await context.crm.customers.resolve(actor=context.me, query=query)
+        if len(found) == 1:
+            return found, rest
+    return words[0], " ".join(words[1:])
+
+
+def when_checker(member: Member, now: datetime) -> Callable[[str], Awaitable[bool]]:
+    """An async predicate: does this text read as a future time?"""
+
+    async def ok(text: str) -> bool:
+        try:
+            read_when(text, member, now)
+        except (DateParseError, PastDateError):
+            return False
+        return True
+
+    return ok
+
