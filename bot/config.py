@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import phonenumbers
+
+from bot.domain.preferences import is_timezone
 from babel.numbers import list_currencies as get_currency_list
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -60,7 +62,7 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             parts = [p.strip() for p in value.split(",") if p.strip()]
             for part in parts:
-                if not part.lstrip("-").isdigit():
+                if not part.isdigit():
                     raise ValueError(f"{part!r} is not a Telegram user id (digits only)")
             return tuple(int(p) for p in parts)
         if isinstance(value, int):
@@ -70,10 +72,8 @@ class Settings(BaseSettings):
     @field_validator("default_timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from None
+        if not is_timezone(value):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)")
         return value
 
     @field_validator("default_phone_region")

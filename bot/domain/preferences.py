@@ -47,9 +47,20 @@ def in_quiet_hours(local: time, start: time | None, end: time | None) -> bool:
 
 
 @cache
+def _available() -> frozenset[str]:
+    # Scanning the tz database takes milliseconds; it does not change while we run.
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_timezone(name: str) -> bool:
+    """Whether `name` is an IANA time zone (not a folder like 'Europe', not 'localtime')."""
+    return name in _available() or name == "UTC"
+
+
+@cache
 def _zones_by_city() -> dict[str, str]:
     found: dict[str, str] = {}
-    for name in sorted(zoneinfo.available_timezones()):
+    for name in sorted(_available()):
         if "/" not in name or name.startswith(("Etc/", "SystemV/", "posix/", "right/")):
             continue
         city = name.rsplit("/", 1)[1].lower().replace("_", " ")
@@ -81,7 +92,7 @@ def find_timezone(text: str) -> str | None:
     query = text.strip()
     if not query:
         return None
-    available = zoneinfo.available_timezones()
+    available = _available()
     for name in available:
         if name.lower() == query.lower():
             return name

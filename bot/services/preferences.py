@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import time
 
 from bot.clock import Clock
 from bot.domain.models import Member
+from bot.domain.preferences import is_timezone
 from bot.i18n import LANGUAGES
 from bot.services.errors import InvalidValue
 from bot.storage.codec import hhmm
@@ -28,10 +28,8 @@ class PreferencesService:
 
     async def set_timezone(self, *, member: Member, timezone: str) -> Member:
         """Set the member's IANA time zone."""
-        try:
-            zoneinfo.ZoneInfo(timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise InvalidValue("timezone") from None
+        if not is_timezone(timezone):
+            raise InvalidValue("timezone")
         return await self._set(member, timezone=timezone)
 
     async def set_quiet_hours(

@@ -11,7 +11,9 @@ def ts(value: datetime) -> str:
     """An aware datetime as sortable UTC text."""
     if value.tzinfo is None:
         raise ValueError("naive datetimes are not stored; attach a time zone")
-    return value.astimezone(UTC).strftime(_FORMAT)
+    utc = value.astimezone(UTC)
+    # %Y does not zero-pad years before 1000 on every platform; the text must always sort.
+    return f"{utc.year:04d}-" + utc.strftime(_FORMAT[3:])
 
 
 def ts_or_none(value: datetime | None) -> str | None:

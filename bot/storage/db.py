@@ -166,13 +166,23 @@ def _split_sql(script: str) -> list[str]:
     """Split a migration script into statements (sqlite3.complete_statement decides)."""
     statements: list[str] = []
     buffer = ""
-    for line in script.splitlines(keepends=True):
-        if not buffer and (not line.strip() or line.lstrip().startswith("--")):
-            continue
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            statements.append(buffer.strip())
+    pieces = script.split(";")
+    # Cut at each ';' that completes a statement (complete_statement knows about strings,
+    # comments and trigger bodies), so several statements may share a line.
+    for index, piece in enumerate(pieces):
+        buffer += piece if index == len(pieces) - 1 else piece + ";"
+        if buffer.endswith(";") and sqlite3.complete_statement(buffer):
+            statement = _drop_leading_comments(buffer)
+            if statement.strip(" \n\t;"):
+                statements.append(statement)
             buffer = ""
-    if buffer.strip():
+    if _drop_leading_comments(buffer):
         raise StorageError("a migration ends in an incomplete SQL statement")
     return statements
+
+
+def _drop_leading_comments(sql: str) -> str:
+    lines = sql.strip().splitlines()
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
+        lines.pop(0)
+    return "\n".join(lines).strip()

@@ -1,0 +1,1 @@
+"""Unit tests: one module of bot/ at a time, no Telegram involved."""
