@@ -12,7 +12,6 @@ from telegram import BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -28,6 +27,7 @@ from telegram.request import BaseRequest
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.delivery import RetryingRateLimiter
 from bot.context import BotData, ChatData, CRMContext, UserData
 from bot.domain.models import Role
 from bot.handlers import (
@@ -50,7 +50,7 @@ from bot.storage.persistence import SQLitePersistence
 from bot.views.help import bot_commands
 from bot.views.team import CB_INVITE, CB_TEAM
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # Handler groups: the gate runs first and may stop an update; then the features.
 GROUP_GATE = -1
@@ -89,7 +89,7 @@ def build_application(
         .base_file_url(settings.api_base_file_url)
         .context_types(context_types)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.default_timezone)))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(RetryingRateLimiter(max_retries=3))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -175,7 +175,7 @@ async def set_command_menus(app: Application[Any, Any, Any, Any, Any, Any]) -> N
             )
     except TelegramError as exc:
         # A menu is a convenience; the bot works without it.
-        log.warning("could not set the command menu: %s", type(exc).__name__)
+        logger.warning("could not set the command menu: %s", type(exc).__name__)
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

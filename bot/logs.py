@@ -8,7 +8,27 @@ from collections.abc import Iterable
 from urllib.parse import quote
 
 REDACTED = "[REDACTED]"
-_NOISY = ("httpx", "httpcore", "apscheduler", "telegram.ext.ExtBot", "aiosqlite", "tornado")
+# Libraries that log URLs (with the token) or chatter at INFO: WARNING unless DEBUG.
+_NOISY = ("httpx", "httpcore", "apscheduler", "tornado")
+# Loggers whose DEBUG lines carry updates, message texts or SQL parameters, i.e. customer
+# data: never below INFO, whatever the level.
+_CONTENT = ("telegram.ext.ExtBot", "telegram.ext.Application", "telegram.ext.Updater",
+            "telegram.Bot", "aiosqlite")
+
+
+class QuietNetworkLoop(logging.Filter):
+    """PTB's retry loop logs each failure with a traceback; the one-line reason is enough
+    (the CLI reports start-up failures itself)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep the record, without its traceback."""
+        if record.name == "telegram.ext" and "Network Retry Loop" in record.getMessage():
+            if record.exc_info and record.exc_info[1] is not None:
+                record.msg = f"{record.getMessage()} ({type(record.exc_info[1]).__name__})"
+                record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
 
 
 class RedactingFormatter(logging.Formatter):
@@ -38,7 +58,10 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
+    handler.addFilter(QuietNetworkLoop())
     root.addHandler(handler)
     root.setLevel(level)
     for name in _NOISY:
         logging.getLogger(name).setLevel(level if level == "DEBUG" else "WARNING")
+    for name in _CONTENT:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))

@@ -92,7 +92,7 @@ def normalize_email(text: str) -> str:
 
 
 def looks_like_phone(part: str) -> bool:
-    """Whether a fragment is shaped like a phone number: 5+ digits making 60%+ of its characters."""
+    """Whether a fragment is shaped like a phone: 5+ digits making 60%+ of its characters."""
     if "@" in part:
         return False
     compact = "".join(part.split())
@@ -179,13 +179,14 @@ def parse_capture(text: str, default_region: str) -> CaptureParts:
     emails: dict[str, str] = {}  # casefolded -> first spelling seen
     username: str | None = None
     others: list[str] = []
+    spare_handles: list[str] = []  # a second username is kept, but is never the company
     for part in rest:
         if _is_username_form(part):
             handle = normalize_username(part)
             if username is None:
                 username = handle
             elif handle != username:
-                others.append(part)
+                spare_handles.append(part)
         elif looks_like_email(part):
             try:
                 email = normalize_email(part)
@@ -209,5 +210,5 @@ def parse_capture(text: str, default_region: str) -> CaptureParts:
         phones=tuple(phones),
         emails=tuple(emails.values()),
         username=username,
-        extra=tuple(others[1:]),
+        extra=(*others[1:], *spare_handles),
     )

@@ -11,6 +11,11 @@ import aiosqlite
 
 from bot.domain.models import AuditEntry, Invite, Member, Role
 from bot.storage.codec import hhmm, parse_hhmm, parse_ts, parse_ts_or_none, ts
+from bot.storage.customers import (
+    CustomersRepository,
+    InteractionsRepository,
+    StatusHistoryRepository,
+)
 
 _MEMBER_COLUMNS = (
     "id, full_name, username, role, language, timezone, quiet_start, quiet_end, digest_time,"
@@ -293,4 +298,7 @@ class Repositories:
         self.invites = InvitesRepository(conn)
         self.audit = AuditRepository(conn)
         self.ptb = PTBRepository(conn)
+        self.customers = CustomersRepository(conn)
+        self.interactions = InteractionsRepository(conn)
+        self.status_history = StatusHistoryRepository(conn)
 

@@ -18,6 +18,7 @@ write exactly the same index rows. Two FTS5 tables (migration 0002):
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -85,6 +86,33 @@ def _fuzzy_word(word: str) -> bool:
     return FUZZY_MIN <= len(word) <= FUZZY_MAX and not word.isdigit() and not is_cjk(word[0])
 
 
+# Owner keys are written in Unicode's private use areas, which no typed text contains: the
+# lowest digit from the BMP area, the others from plane 15. As only a key's first character
+# comes from the BMP area, no key is a substring of another; with 3 characters (ids below
+# 2.7e13, every Telegram id so far) a key is one trigram, whose index list is that owner's.
+_FIRST_BASE, _FIRST_DIGITS = 0xE000, 0xF900 - 0xE000
+_REST_BASE, _REST_DIGITS = 0xF0000, 0xFFFFE - 0xF0000
+_OWNER_LENGTH = 3
+
+
+def owner_key(owner_id: int | None) -> str:
+    """The index token of an owner (None: unowned), the same in both tables."""
+    value = owner_id or 0
+    if value < 0:
+        raise ValueError("owner ids are positive")
+    value, digit = divmod(value, _FIRST_DIGITS)
+    key = [chr(_FIRST_BASE + digit)]
+    while value or len(key) < _OWNER_LENGTH:
+        value, digit = divmod(value, _REST_DIGITS)
+        key.append(chr(_REST_BASE + digit))
+    return "".join(key)
+
+
+def owner_filter(owner_ids: Iterable[int]) -> str:
+    """The MATCH clause restricting a search to customers of these owners."""
+    return "owner : (" + " OR ".join(_quote(owner_key(i)) for i in owner_ids) + ")"
+
+
 @dataclass(frozen=True)
 class SearchDocument:
     """The rows a customer has in the two search tables."""
@@ -96,6 +124,8 @@ class SearchDocument:
     words: str
     grams: str
     fuzzy: str
+    owner: str
+    card: str  # JSON: what a search candidate shows, so candidates need no other table
 
 
 def document(
@@ -106,9 +136,10 @@ def document(
     emails: Iterable[str],
     username: str | None,
     tags: Iterable[str],
+    owner_id: int | None,
 ) -> SearchDocument:
     """What the index holds for a customer with these fields."""
-    emails, tags = list(emails), list(tags)
+    phones, emails, tags = list(phones), list(emails), list(tags)
     folded_name = fold(name)
     # The name once more without spaces, so 'zhangwei' finds 'Zhang Wei'.
     compact = "".join(folded_name.split())
@@ -135,6 +166,10 @@ def document(
         words=" ".join(plain),
         grams=" ".join(grams),
         fuzzy=" ".join(fuzzy),
+        owner=owner_key(owner_id),
+        card=json.dumps(
+            [name, company, list(phones), emails, username, tags], ensure_ascii=False
+        ),
     )
 
 
@@ -144,48 +179,48 @@ def _quote(key: str) -> str:
 
 @dataclass(frozen=True)
 class SearchPlan:
-    """FTS5 MATCH expressions for a query; None where that part has nothing to ask."""
+    """FTS5 MATCH expressions for a query, tried in this order; None where not applicable."""
 
-    substring: str | None  # customer_search: every 3+ character word as a substring
-    short: str | None  # customer_terms: every 1-2 character word (ANDed with `substring`)
-    fuzzy: str | None  # customer_terms: every word up to one edit away
-
-    @property
-    def exact(self) -> bool:
-        """Whether there is an exact (substring/prefix) stage to run."""
-        return self.substring is not None or self.short is not None
+    prefix: str | None  # customer_terms: every word starts a word (汉字: contains the bigrams)
+    substring: str | None  # customer_search: every word is a substring (all words 3+ long)
+    fuzzy: str | None  # customer_terms: every word is within one edit of a word
 
 
-def _short_term(word: str) -> str:
-    if is_cjk(word[0]):
-        # A 2-character run is one bigram token; a single character prefixes its bigrams.
-        return f"grams : {_quote(word)}" if len(word) == 2 else f"grams : {_quote(word)} *"
-    return f"words : {_quote(word)} *"
+def _prefix_term(word: str) -> str:
+    if not is_cjk(word[0]):
+        return f"words : {_quote(word)} *"
+    if len(word) == 1:  # the character starts one of the bigram keys (or is a last character)
+        return f"grams : {_quote(word)} *"
+    # Without positions (detail=column) a longer run is approximated by all its bigrams; the
+    # substring plan checks adjacency.
+    return " AND ".join(f"grams : {_quote(g)}" for g in dict.fromkeys(cjk_grams(word)[:-1]))
+
+
+def _fuzzy_term(word: str) -> str:
+    if _fuzzy_word(word):
+        keys = " OR ".join(_quote(k) for k in sorted(deletion_keys(word)))
+        return f"fuzzy : ({keys})"
+    if is_cjk(word[0]) and len(word) > 2:
+        # A long 汉字 query with a wrong character still shares some of its bigrams.
+        keys = " OR ".join(_quote(g) for g in dict.fromkeys(cjk_grams(word)[:-1]))
+        return f"grams : ({keys})"
+    return _prefix_term(word)
 
 
 def plan(text: str) -> SearchPlan:
     """How to look up a free-text query (all its words must match)."""
     query_words = list(dict.fromkeys(words(text)))
-    long_words = [w for w in query_words if len(w) >= TRIGRAM_MIN]
-    short_words = [w for w in query_words if len(w) < TRIGRAM_MIN]
-    substring = " AND ".join(_quote(w) for w in long_words) or None
-    short = " AND ".join(_short_term(w) for w in short_words) or None
-    fuzzy_parts: list[str] = []
-    has_fuzzy = False
-    for word in query_words:
-        if _fuzzy_word(word):
-            has_fuzzy = True
-            keys = " OR ".join(_quote(k) for k in sorted(deletion_keys(word)))
-            fuzzy_parts.append(f"fuzzy : ({keys})")
-        elif is_cjk(word[0]) and len(word) > 2:
-            # A long 汉字 query with a wrong character still shares most of its bigrams.
-            has_fuzzy = True
-            keys = " OR ".join(_quote(g) for g in cjk_grams(word)[:-1])
-            fuzzy_parts.append(f"grams : ({keys})")
-        else:
-            fuzzy_parts.append(_short_term(word))
-    fuzzy = " AND ".join(fuzzy_parts) if has_fuzzy else None
-    return SearchPlan(substring=substring, short=short, fuzzy=fuzzy)
+    if not query_words:
+        return SearchPlan(prefix=None, substring=None, fuzzy=None)
+    prefix = " AND ".join(_prefix_term(w) for w in query_words)
+    substring = None
+    if all(len(w) >= TRIGRAM_MIN for w in query_words):
+        words_all = " AND ".join(_quote(w) for w in query_words)
+        substring = f"{{name company contacts phones}} : ({words_all})"
+    fuzzy = None
+    if any(_fuzzy_word(w) or (is_cjk(w[0]) and len(w) > 2) for w in query_words):
+        fuzzy = " AND ".join(_fuzzy_term(w) for w in query_words)
+    return SearchPlan(prefix=prefix, substring=substring, fuzzy=fuzzy)
 
 
 def phone_digits(digits: str) -> str | None:

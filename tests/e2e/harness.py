@@ -78,7 +78,7 @@ class CliResult:
 
 
 async def run_cli(
-    args: list[str], *, env: Mapping[str, str], cwd: Path, timeout: float = TIMEOUT
+    args: list[str], *, env: Mapping[str, str], cwd: Path, seconds: float = TIMEOUT
 ) -> CliResult:
     """Run `python -m bot <args>` to completion (bounded) and capture its output."""
     proc = await asyncio.create_subprocess_exec(
@@ -93,12 +93,14 @@ async def run_cli(
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(seconds):
             out, err = await proc.communicate()
     except TimeoutError:
         proc.kill()
         await proc.communicate()
-        raise AssertionError(f"`python -m bot {' '.join(args)}` did not exit in {timeout}s")
+        raise AssertionError(
+            f"`python -m bot {' '.join(args)}` did not exit in {seconds}s"
+        ) from None
     assert proc.returncode is not None
     return CliResult(proc.returncode, out.decode(), err.decode())
 
@@ -142,17 +144,17 @@ class BotProcess:
             f"the bot exited with status {self.proc.returncode}; its stderr:\n{self.stderr()}"
         )
 
-    async def stop(self, timeout: float = STOP_TIMEOUT) -> int:
+    async def stop(self, seconds: float = STOP_TIMEOUT) -> int:
         """SIGTERM, then wait (bounded); SIGKILL if it does not exit. Returns the exit status."""
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                async with asyncio.timeout(timeout):
+                async with asyncio.timeout(seconds):
                     await self.proc.wait()
             except TimeoutError:
                 await self.kill()
                 raise AssertionError(
-                    f"the bot ignored SIGTERM for {timeout}s; its stderr:\n{self.stderr()}"
+                    f"the bot ignored SIGTERM for {seconds}s; its stderr:\n{self.stderr()}"
                 ) from None
         assert self.proc.returncode is not None
         return self.proc.returncode

@@ -3,23 +3,23 @@
 -- same transaction as the customer; merged customers have no rows (never found).
 
 -- Substrings of 3+ characters: folded name, company, contacts (username, emails, tags,
--- newline-separated) and phone digits (space-separated).
+-- newline-separated) and phone digits (space-separated). `owner` holds the owner's key
+-- (search_index.owner_key), so a rep's search intersects index lists instead of filtering
+-- every match through the customers table. `card` (not indexed) is the candidate's display
+-- data as JSON, so search results need no second lookup.
 CREATE VIRTUAL TABLE customer_search USING fts5(
-    name, company, contacts, phones,
+    name, company, contacts, phones, owner, card UNINDEXED,
     tokenize = 'trigram case_sensitive 0'
 );
--- A name hit outranks a company hit, which outranks a contact or phone hit.
-INSERT INTO customer_search (customer_search, rank) VALUES ('rank', 'bm25(8.0, 4.0, 2.0, 1.0)');
 
 -- Keys for what trigrams cannot do: 1-2 character word prefixes, CJK bigrams, one-edit typos.
 -- One token per key, so positions are not needed (detail=column keeps the index small).
 CREATE VIRTUAL TABLE customer_terms USING fts5(
-    words, grams, fuzzy,
+    words, grams, fuzzy, owner,
     tokenize = 'unicode61 remove_diacritics 2',
     prefix = '1 2',
     detail = column
 );
-INSERT INTO customer_terms (customer_terms, rank) VALUES ('rank', 'bm25(1.0, 1.0, 1.0)');
 
 -- Whatever deletes a customer (directly or by a future erase), its index rows go with it.
 CREATE TRIGGER customers_search_delete AFTER DELETE ON customers
