@@ -27,8 +27,8 @@ from telegram.request import BaseRequest
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.delivery import RetryingRateLimiter
 from bot.context import BotData, ChatData, CRMContext, UserData
+from bot.delivery import RetryingRateLimiter
 from bot.domain.models import Role
 from bot.handlers import (
     capture,

@@ -103,6 +103,7 @@ async def _migrate(settings: Settings) -> int:
 
 def _run(settings: Settings) -> int:
     from bot.app import build_application
+    from bot.polling import run_polling
 
     app = build_application(settings)
     log.info("telecrm %s starting in %s mode", __version__, settings.mode)
@@ -119,7 +120,7 @@ def _run(settings: Settings) -> int:
                 allowed_updates=Update.ALL_TYPES,
             )
         else:
-            app.run_polling(allowed_updates=Update.ALL_TYPES)
+            asyncio.run(run_polling(app))
     except TelegramError:
         raise
     return 0

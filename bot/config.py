@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import re
-import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import phonenumbers
-
-from bot.domain.preferences import is_timezone
 from babel.numbers import list_currencies as get_currency_list
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.domain.preferences import is_timezone
 
 Language = Literal["en", "zh"]
 Mode = Literal["polling", "webhook"]

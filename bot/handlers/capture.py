@@ -190,8 +190,9 @@ async def drop_pending(update: Update, context: CRMContext) -> None:
 async def contact(update: Update, context: CRMContext) -> None:
     """A shared contact: open the customer with that phone, or offer to create one."""
     message = update.message
-    assert message is not None and message.contact is not None
-    shared = message.contact
+    shared = message.contact if message is not None else None
+    if shared is None:
+        return
     try:
         phone = context.crm.customers.parse_phone(shared.phone_number)
     except InvalidPhone:

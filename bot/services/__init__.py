@@ -7,6 +7,7 @@ from bot.config import Settings
 from bot.services.customers import CustomerService
 from bot.services.preferences import PreferencesService
 from bot.services.team import TeamService
+from bot.services.updates import UpdateLog
 from bot.storage.db import Database
 
 
@@ -20,6 +21,7 @@ class CRM:
         self.team = TeamService(db, clock, settings)
         self.preferences = PreferencesService(db, clock)
         self.customers = CustomerService(db, clock, settings)
+        self.updates = UpdateLog(db, clock)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> CRM:

@@ -226,7 +226,9 @@ class CustomerService:
         )
         return [(visible[m.customer_id], m.reason) for m in matches]
 
-    async def capture(self, *, actor: Member, draft: CustomerDraft, force: bool = False) -> Customer:
+    async def capture(
+        self, *, actor: Member, draft: CustomerDraft, force: bool = False
+    ) -> Customer:
         """Create a customer owned by its creator; DuplicateFound unless `force`."""
         if not force:
             matches = await self.duplicates(

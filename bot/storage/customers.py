@@ -1,9 +1,9 @@
-"""Repositories of the customer book: customers (with their search index), interactions, status
-history. Keyword arguments in, pydantic models out."""
+"""Repositories of the customer book: customers and their search index, interactions, history."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from enum import Enum
@@ -175,7 +175,7 @@ class CustomersRepository:
         return cur.rowcount == 1
 
     async def _write_sets(
-        self, customer_id: int, *, replace: bool = False, **sets: Sequence[str]
+        self, customer_id: int, *, replace: bool = False, **sets: Sequence[str] | None
     ) -> None:
         """Store phones/emails/tags in the given order (the first is the primary)."""
         for field, values in sets.items():
@@ -184,7 +184,7 @@ class CustomersRepository:
                 await self._conn.execute(
                     f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,)  # noqa: S608
                 )
-            kept = search_index.dedupe(values)
+            kept = search_index.dedupe(values or ())
             if field == "tags":
                 await self._conn.executemany(
                     "INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)",
@@ -227,8 +227,9 @@ class CustomersRepository:
             ids = [int(row[0]) for row in await cur.fetchall()]
         else:
             ids = list(customer_ids)
-        for customer in await self._many(ids):
-            await self._index(customer)
+        for start in range(0, len(ids), 500):  # bounded memory for a whole book
+            for customer in await self._many(ids[start : start + 500]):
+                await self._index(customer)
         return len(ids)
 
     # -- several customers -------------------------------------------------------------------
@@ -284,16 +285,17 @@ class CustomersRepository:
         emails: Sequence[str],
         limit: int = 50,
     ) -> list[Customer]:
-        """Customers (not merged) a new one may duplicate: same phone or email, then similar
-        names (every name word equal or one edit away; 汉字 names by substring)."""
+        """Customers (not merged) a new one may duplicate: same phone, email, or similar name."""
+        # In this order: same phone, same email, every name word equal (汉字: containing the
+        # name), every name word at most one edit away; newest first within each.
         del company  # the final judgement (bot.domain.duplicates) weighs the company
         ids = [c.id for c in await self.by_phone(phones=phones)]
         ids += [c.id for c in await self.by_email(emails=emails) if c.id not in ids]
         plan = search_index.plan(name)
-        for table, match in (("customer_terms", plan.prefix), ("customer_terms", plan.fuzzy)):
+        for match in (plan.whole, plan.fuzzy):
             if match and len(ids) < limit:
                 ids += await self._matching_ids(
-                    table, match, owner_ids=None, exclude=ids, limit=limit - len(ids)
+                    "customer_terms", match, owner_ids=None, exclude=ids, limit=limit - len(ids)
                 )
         return await self._many(ids[:limit])
 
@@ -320,17 +322,15 @@ class CustomersRepository:
         owner_ids: Collection[int] | None = None,
         limit: int = 200,
     ) -> list[Candidate]:
-        """Customers (not merged) a query may mean, for ranking: phone-fragment hits, then
-        customers whose words start with every query word, then those containing every query
-        word, then those with every query word within one edit; newest first in each tier.
-
-        `owner_ids` None sees everyone; otherwise only customers owned by those ids.
-        """
+        """Customers (not merged, owned by one of `owner_ids` unless None) a query may mean."""
+        # Tiers, each newest first: phones ending with `digits`, phones containing them, then
+        # customers whose words start with every word of `text`, those containing every word,
+        # those with every word within one edit. bot.domain.search.rank orders them.
         if owner_ids is not None and not owner_ids:
             return []
         tiers: list[tuple[str, str]] = []
-        if digits and (phone := search_index.phone_digits(digits)):
-            tiers.append(("customer_search", phone))
+        if digits:
+            tiers += [("customer_search", m) for m in search_index.phone_matches(digits)]
         if text:
             plan = search_index.plan(text)
             tiers += [("customer_terms", plan.prefix)] if plan.prefix else []
@@ -354,21 +354,27 @@ class CustomersRepository:
         exclude: Sequence[int],
         limit: int,
     ) -> list[int]:
-        """Ids of customers whose `table` row matches, newest first.
-
-        Newest first because FTS5 yields rows in rowid order and can stop at the limit, where
-        ordering by bm25 would score every match (tens of ms for a common name).
-        """
+        """Ids of customers whose `table` row matches, newest first."""
+        # Newest first because FTS5 yields rows in rowid order and can stop at the limit, where
+        # ordering by bm25 would score every match (tens of ms for a common name).
         if owner_ids is not None:
             match = f"({match}) AND {search_index.owner_filter(owner_ids)}"
         where = f"{table} MATCH ?"
         if exclude:
             # Unary + keeps SQLite from driving the FTS lookup from this list, row by row.
             where += f" AND +{table}.rowid NOT IN ({_marks(exclude)})"
-        cur = await self._conn.execute(
-            f"SELECT rowid FROM {table} WHERE {where} ORDER BY rowid DESC LIMIT ?",  # noqa: S608
-            (match, *exclude, limit),
-        )
+        try:
+            cur = await self._conn.execute(
+                f"SELECT rowid FROM {table} WHERE {where} ORDER BY rowid DESC LIMIT ?",  # noqa: S608
+                (match, *exclude, limit),
+            )
+        except sqlite3.OperationalError as exc:
+            # A few letters are word characters to Python but separators to SQLite's older
+            # Unicode tables (e.g. New Tai Lue vowels): such a key becomes a phrase, which
+            # `detail=column` refuses. Nothing can match it; the other tiers still answer.
+            if "phrase queries are not supported" in str(exc):
+                return []
+            raise
         return [int(row[0]) for row in await cur.fetchall()]
 
     async def _candidates(self, ids: Sequence[int]) -> list[Candidate]:
@@ -409,19 +415,20 @@ class CustomersRepository:
         if status is not None:
             owner_sql += " AND c.status = ?"
             params.append(status.value)
+        # Ids first: the contact sets are then read for this page only, not for every row
+        # the sort goes through.
         cur = await self._conn.execute(
-            f"SELECT {_CUSTOMER_COLUMNS} FROM customers AS c"  # noqa: S608
+            "SELECT c.id FROM customers AS c"  # noqa: S608
             f" WHERE c.merged_into_id IS NULL{owner_sql}"
             " ORDER BY c.name COLLATE NOCASE, c.id LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
-        return [_customer(row) for row in await cur.fetchall()]
+        return await self._many([int(row[0]) for row in await cur.fetchall()])
 
     async def count_by_status(
         self, *, owner_ids: Collection[int] | None
     ) -> dict[CustomerStatus, int]:
-        """How many customers (not merged) of these owners (None: all) hold each status;
-        every status is a key, zero included."""
+        """Customers (not merged) of these owners (None: all) per status, zeros included."""
         owner_sql, params = self._owner_clause(owner_ids)
         cur = await self._conn.execute(
             "SELECT c.status, COUNT(*) FROM customers AS c"  # noqa: S608
@@ -436,8 +443,7 @@ class CustomersRepository:
     async def due_followups(
         self, *, owner_id: int, until: datetime, limit: int = 50
     ) -> list[Customer]:
-        """The owner's customers (not merged) whose next follow-up is at or before `until`,
-        the longest overdue first."""
+        """The owner's customers (not merged) due by `until`, the longest overdue first."""
         cur = await self._conn.execute(
             f"SELECT {_CUSTOMER_COLUMNS} FROM customers AS c"  # noqa: S608
             " WHERE c.owner_id = ? AND c.next_followup_at IS NOT NULL"

@@ -16,6 +16,7 @@ from bot.storage.customers import (
     InteractionsRepository,
     StatusHistoryRepository,
 )
+from bot.storage.updates import UpdatesRepository
 
 _MEMBER_COLUMNS = (
     "id, full_name, username, role, language, timezone, quiet_start, quiet_end, digest_time,"
@@ -301,4 +302,5 @@ class Repositories:
         self.customers = CustomersRepository(conn)
         self.interactions = InteractionsRepository(conn)
         self.status_history = StatusHistoryRepository(conn)
+        self.updates = UpdatesRepository(conn)
 

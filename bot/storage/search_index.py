@@ -1,19 +1,23 @@
 """The customer search index: what is indexed for a customer, and how a query is matched.
 
 Pure functions (no I/O), shared by `CustomersRepository` and the benchmark's seeder so both
-write exactly the same index rows. Two FTS5 tables (migration 0002):
+write exactly the same index rows. Two FTS5 tables (migration 0002), rowid = customer id:
 
-- `customer_search` (trigram tokenizer): folded name, company, contacts (username, emails,
-  tags) and phone digits. Any substring of 3+ characters matches: name and company
-  fragments, 汉字 runs of 3+, email fragments, phone fragments (last 4 digits, middle digits).
-- `customer_terms` (unicode61 tokenizer, prefix index on 1 and 2 characters), one token per
-  key, for what trigrams cannot do:
-  - `words`: every non-CJK word, so a 1-2 character query (`li`, `wu`) is a word prefix;
-  - `grams`: every CJK bigram (plus the last character of each run), so a 2-character 汉字
-    query (张伟) is one token lookup and still a substring match (李张伟明);
-  - `fuzzy`: each name/company word with its one-deletion variants (SymSpell): a query word
-    shares a key with an indexed word iff they are one edit apart (substitution, insertion,
-    deletion, transposition), which trigrams cannot see in short words (Wie/Wei).
+- `customer_search` (trigram tokenizer) holds the folded (case, accents, width) name (also
+  without spaces), company, contacts (username, emails, tags) and phone digits, each phone
+  ended by '$'. Any substring of 3+ characters matches: name and company fragments, 汉字
+  runs of 3+, email fragments, phone fragments ('8000$' = ends with 8000).
+- `customer_terms` (unicode61 tokenizer, prefix index on 1 and 2 characters, no positions)
+  holds one token per key, for what trigrams cannot do:
+  - `words`: every non-CJK word (O'Brien also as obrien): 1-2 letters are word prefixes;
+  - `grams`: every CJK bigram plus each run's last character, so a 2-character 汉字 query
+    (张伟) is one token lookup and still a substring match (李张伟明), 1 character a prefix;
+  - `fuzzy`: each name/company word with its one-deletion variants (SymSpell): two words one
+    edit apart (substitution, insertion, deletion, transposition) always share a key, which
+    trigrams cannot see in short words (Wie/Wei); some two edits apart do too, and the
+    ranker sorts those out.
+Both hold `owner` (owner_key) so a rep's search is an index intersection, and
+`customer_search.card` holds the candidate's display fields.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ TRIGRAM_MIN = 3
 # them is exactly one token, which `detail=column` needs (it cannot match phrases).
 _WORD = re.compile(r"[^\W_]+")
 _SEPARATOR = "\n"  # joins multi-valued fields in the trigram table; never typed in a query
+_PHONE_END = "$"  # ends each phone's digits, so that "ends with" is a substring query too
 
 # The scripts written without spaces between words: indexed and queried as bigrams.
 _CJK_RANGES = (
@@ -80,6 +85,16 @@ def cjk_grams(run: str) -> list[str]:
 def deletion_keys(word: str) -> set[str]:
     """A word and its one-deletion variants: two words one edit apart share one of them."""
     return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _joined(text: str) -> list[str]:
+    """Words written with inner punctuation (O'Brien, Jean-Luc) once more as one word."""
+    joined = []
+    for token in text.split():
+        parts = [w for w in words(token) if not is_cjk(w[0])]
+        if len(parts) > 1:
+            joined.append("".join(parts))
+    return joined
 
 
 def _fuzzy_word(word: str) -> bool:
@@ -155,14 +170,16 @@ def document(
             else:
                 plain[word] = None
     for field in (name, company or ""):
-        for word in words(field):
+        joined = _joined(field)
+        plain.update(dict.fromkeys(joined))
+        for word in [*words(field), *joined]:
             if _fuzzy_word(word):
                 fuzzy.update(dict.fromkeys(sorted(deletion_keys(word))))
     return SearchDocument(
         name=name_text,
         company=fold(company or ""),
         contacts=_SEPARATOR.join(fold(c) for c in contacts if c),
-        phones=" ".join("".join(ch for ch in p if ch.isdigit()) for p in phones),
+        phones=" ".join("".join(ch for ch in p if ch.isdigit()) + _PHONE_END for p in phones),
         words=" ".join(plain),
         grams=" ".join(grams),
         fuzzy=" ".join(fuzzy),
@@ -181,14 +198,15 @@ def _quote(key: str) -> str:
 class SearchPlan:
     """FTS5 MATCH expressions for a query, tried in this order; None where not applicable."""
 
+    whole: str | None  # customer_terms: every word is a whole word (汉字: contains the bigrams)
     prefix: str | None  # customer_terms: every word starts a word (汉字: contains the bigrams)
     substring: str | None  # customer_search: every word is a substring (all words 3+ long)
     fuzzy: str | None  # customer_terms: every word is within one edit of a word
 
 
-def _prefix_term(word: str) -> str:
+def _prefix_term(word: str, *, whole: bool = False) -> str:
     if not is_cjk(word[0]):
-        return f"words : {_quote(word)} *"
+        return f"words : {_quote(word)}" if whole else f"words : {_quote(word)} *"
     if len(word) == 1:  # the character starts one of the bigram keys (or is a last character)
         return f"grams : {_quote(word)} *"
     # Without positions (detail=column) a longer run is approximated by all its bigrams; the
@@ -211,7 +229,8 @@ def plan(text: str) -> SearchPlan:
     """How to look up a free-text query (all its words must match)."""
     query_words = list(dict.fromkeys(words(text)))
     if not query_words:
-        return SearchPlan(prefix=None, substring=None, fuzzy=None)
+        return SearchPlan(whole=None, prefix=None, substring=None, fuzzy=None)
+    whole = " AND ".join(_prefix_term(w, whole=True) for w in query_words)
     prefix = " AND ".join(_prefix_term(w) for w in query_words)
     substring = None
     if all(len(w) >= TRIGRAM_MIN for w in query_words):
@@ -220,15 +239,16 @@ def plan(text: str) -> SearchPlan:
     fuzzy = None
     if any(_fuzzy_word(w) or (is_cjk(w[0]) and len(w) > 2) for w in query_words):
         fuzzy = " AND ".join(_fuzzy_term(w) for w in query_words)
-    return SearchPlan(prefix=prefix, substring=substring, fuzzy=fuzzy)
+    return SearchPlan(whole=whole, prefix=prefix, substring=substring, fuzzy=fuzzy)
 
 
-def phone_digits(digits: str) -> str | None:
-    """The MATCH expression for a phone fragment, None when too short to be one."""
+def phone_matches(digits: str) -> list[str]:
+    """MATCH expressions for a phone fragment: numbers ending with it, then containing it."""
+    # Ending first: people type the last digits. Under 3 digits a fragment means nothing.
     only = "".join(ch for ch in digits if ch.isdigit())
     if len(only) < TRIGRAM_MIN:
-        return None
-    return f"phones : {_quote(only)}"
+        return []
+    return [f"phones : {_quote(only + _PHONE_END)}", f"phones : {_quote(only)}"]
 
 
 def dedupe(values: Sequence[str]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup
@@ -147,7 +148,7 @@ def edited(customer: Customer, field: str, _: Translator) -> str:
              customer=ref(customer))
 
 
-def field_problems(problems: list[tuple[str, str]], _: Translator) -> str:
+def field_problems(problems: Sequence[tuple[str, str]], _: Translator) -> str:
     """What was wrong with typed values, one line each."""
     lines = []
     for field, text in problems:

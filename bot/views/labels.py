@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
 from babel.numbers import format_currency
 
 from bot.domain.models import (
@@ -15,6 +18,8 @@ from bot.domain.models import (
 )
 from bot.domain.money import to_major
 from bot.i18n import N_, Translator
+
+K = TypeVar("K")
 
 STATUS = {
     CustomerStatus.POTENTIAL: N_("Potential"),
@@ -65,7 +70,7 @@ FIELD = {
 }
 
 
-def label(table: dict[object, str], key: object, _: Translator) -> str:
+def label(table: Mapping[K, str], key: K, _: Translator) -> str:
     """The translated label of `key` in one of the tables above."""
     return _(table[key])
 

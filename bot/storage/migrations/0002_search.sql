@@ -3,10 +3,10 @@
 -- same transaction as the customer; merged customers have no rows (never found).
 
 -- Substrings of 3+ characters: folded name, company, contacts (username, emails, tags,
--- newline-separated) and phone digits (space-separated). `owner` holds the owner's key
--- (search_index.owner_key), so a rep's search intersects index lists instead of filtering
--- every match through the customers table. `card` (not indexed) is the candidate's display
--- data as JSON, so search results need no second lookup.
+-- newline-separated) and phone digits (each ended by '$', space-separated). `owner` holds
+-- the owner's key (search_index.owner_key), so a rep's search intersects index lists instead
+-- of filtering every match through the customers table. `card` (not indexed) is the
+-- candidate's display data as JSON, so search results need no second lookup.
 CREATE VIRTUAL TABLE customer_search USING fts5(
     name, company, contacts, phones, owner, card UNINDEXED,
     tokenize = 'trigram case_sensitive 0'
@@ -27,6 +27,12 @@ BEGIN
     DELETE FROM customer_search WHERE rowid = OLD.id;
     DELETE FROM customer_terms WHERE rowid = OLD.id;
 END;
+
+-- /mine and the funnel: a rep's live customers per status, by name. merged_into_id (always
+-- NULL here) is a column only so that SQLite sees the index as covering those queries.
+CREATE INDEX customers_live_owner
+    ON customers (owner_id, status, name COLLATE NOCASE, merged_into_id)
+    WHERE merged_into_id IS NULL;
 
 -- /today: one rep's due follow-ups in time order.
 CREATE INDEX customers_owner_followup ON customers (owner_id, next_followup_at)
