@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 REDACTED = "[REDACTED]"
 # Libraries that log URLs (with the token) or chatter at INFO: WARNING unless DEBUG.
-_NOISY = ("httpx", "httpcore", "apscheduler", "tornado")
+_NOISY = ("httpx", "httpcore", "apscheduler", "tornado", "telegram.ext.ExtBot")
 # Loggers whose DEBUG lines carry updates, message texts or SQL parameters, i.e. customer
 # data: never below INFO, whatever the level.
 _CONTENT = ("telegram.ext.ExtBot", "telegram.ext.Application", "telegram.ext.Updater",
@@ -64,4 +64,5 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
     for name in _NOISY:
         logging.getLogger(name).setLevel(level if level == "DEBUG" else "WARNING")
     for name in _CONTENT:
-        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
+        content = logging.getLogger(name)
+        content.setLevel(max(logging.INFO, content.getEffectiveLevel()))

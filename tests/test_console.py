@@ -77,12 +77,14 @@ def test_file_and_contact_lines(tmp_path: Path) -> None:
 
 
 def test_file_line_end_to_end(tmp_path: Path) -> None:
-    """A document sent from the console reaches the bot (which says it did not expect it)."""
+    """A document and a contact sent from the console reach the bot's handlers."""
     csv = tmp_path / "people.csv"
     csv.write_text("name\n", encoding="utf-8")
     result = _run(tmp_path, f"@file {csv}\n@contact Li Lei 13800138000\n")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("didn't understand") == 2
+    assert result.stdout.count("didn't understand") == 1
+    assert "Create a customer from this contact?" in result.stdout
+    assert "Phone: +86 138 0013 8000" in result.stdout
 
 
 def test_html_to_text() -> None:

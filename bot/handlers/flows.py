@@ -11,7 +11,8 @@ from bot.domain.dates import DateParseError, PastDateError, parse_when
 from bot.domain.models import Customer, Member
 
 _ID_PREFIX = re.compile(r"^\s*#(\d+)\s*(.*)$", re.DOTALL)
-_EXPLICIT_SPLIT = re.compile(r"^(.+?)\s*[:：]\s*(.+)$", re.DOTALL)
+# 'name: rest' — but not the colon of a time like 15:00.
+_EXPLICIT_SPLIT = re.compile(r"^(.+?)\s*(?:(?<!\d)[:：]|[:：](?!\d))\s*(.+)$", re.DOTALL)
 
 
 def quick_when(choice: str, member: Member, now: datetime) -> datetime:
@@ -30,9 +31,8 @@ async def split_customer(
     text: str,
     rest_ok: Callable[[str], Awaitable[bool]] | None = None,
 ) -> tuple[str, str] | tuple[list[Customer], str]:
-    """Split 'CUSTOMER REST' where the customer is `#id`, 'name: rest', or the longest prefix of
-    words that designates exactly one customer. Returns (query, rest) when only a query can
-    be told apart, or (customers, rest) when the search already ran."""
+    """Split 'CUSTOMER REST': `#id rest`, `name: rest`, the longest tail `rest_ok` accepts, or
+    the longest head that designates exactly one customer (then already resolved)."""
     match = _ID_PREFIX.match(text)
     if match:
         return f"#{match.group(1)}", match.group(2).strip()
@@ -40,10 +40,15 @@ async def split_customer(
     if match:
         return match.group(1).strip(), match.group(2).strip()
     words = text.split()
+    if rest_ok is not None:
+        # The longest tail that reads well (e.g. as a time) is the rest; the head the query.
+        for cut in range(1, len(words)):
+            rest = " ".join(words[cut:])
+            if await rest_ok(rest):
+                return " ".join(words[:cut]), rest
+        return words[0], " ".join(words[1:])
     for cut in range(len(words) - 1, 0, -1):
         query, rest = " ".join(words[:cut]), " ".join(words[cut:])
-        if rest_ok is not None and not await rest_ok(rest):
-            continue
         found = await context.crm.customers.resolve(actor=context.me, query=query)
         if len(found) == 1:
             return found, rest

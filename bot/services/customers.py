@@ -32,7 +32,7 @@ from bot.domain.models import (
     Sentiment,
     StatusChange,
 )
-from bot.domain.search import classify_query, rank
+from bot.domain.search import EXACT_NAME_SCORE, PREFIX_SCORE, classify_query, rank
 from bot.services.errors import (
     DuplicateFound,
     FieldProblems,
@@ -43,8 +43,6 @@ from bot.services.errors import (
 from bot.storage.db import Database
 from bot.storage.repositories import Repositories
 
-# Ranking bands from bot.domain.search: at or above this, a hit is a strong (non-fuzzy) match.
-STRONG_MATCH = 800.0
 FIND_LIMIT = 50
 
 
@@ -271,31 +269,15 @@ class CustomerService:
 
     async def find(self, *, actor: Member, query: str) -> list[Customer]:
         """Customers matching a query, best first (`#12` opens that one)."""
-        parsed = classify_query(query)
-        owners = visible_owner_ids(actor)
-        async with self._db.read() as repo:
-            if parsed.kind == "id" and parsed.customer_id is not None:
-                try:
-                    return [await self._visible(repo, actor, parsed.customer_id)]
-                except NotFound:
-                    return []
-            candidates = await repo.customers.search_candidates(
-                text=parsed.text if parsed.kind != "phone" else None,
-                digits=parsed.digits,
-                owner_ids=owners,
-            )
-            ranked = rank(parsed, candidates, limit=FIND_LIMIT)
-            found = []
-            for customer_id, _score in ranked:
-                customer = await repo.customers.get(customer_id=customer_id)
-                if customer is not None:
-                    found.append(customer)
-        return found
+        return await self._search(actor, query, narrow=False)
 
     async def resolve(self, *, actor: Member, query: str) -> list[Customer]:
-        """Customers a command's argument designates: strong matches when there are any."""
+        """The customers a command's argument designates: one exact hit (phone, email, name)
+        wins; otherwise the strong (prefix and better) hits, or all hits when none is strong."""
+        return await self._search(actor, query, narrow=True)
+
+    async def _search(self, actor: Member, query: str, *, narrow: bool) -> list[Customer]:
         parsed = classify_query(query)
-        owners = visible_owner_ids(actor)
         async with self._db.read() as repo:
             if parsed.kind == "id" and parsed.customer_id is not None:
                 try:
@@ -305,19 +287,14 @@ class CustomerService:
             candidates = await repo.customers.search_candidates(
                 text=parsed.text if parsed.kind != "phone" else None,
                 digits=parsed.digits,
-                owner_ids=owners,
+                owner_ids=visible_owner_ids(actor),
             )
             ranked = rank(parsed, candidates, limit=FIND_LIMIT)
-            strong = [(cid, s) for cid, s in ranked if s >= STRONG_MATCH]
-            if strong and strong[0][1] > (strong[1][1] if len(strong) > 1 else 0) + 50:
-                strong = strong[:1]  # one clearly better hit (e.g. an exact name) wins
-            chosen = strong or ranked
-            found = []
-            for customer_id, _score in chosen:
-                customer = await repo.customers.get(customer_id=customer_id)
-                if customer is not None:
-                    found.append(customer)
-        return found
+            if narrow:
+                exact = [hit for hit in ranked if hit[1] >= EXACT_NAME_SCORE]
+                strong = [hit for hit in ranked if hit[1] >= PREFIX_SCORE]
+                ranked = exact if len(exact) == 1 else strong or ranked
+            return await repo.customers.get_many(customer_ids=[cid for cid, _ in ranked])
 
     async def card(self, *, actor: Member, customer_id: int) -> Card:
         """The customer card's data."""

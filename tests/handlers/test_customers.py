@@ -358,3 +358,30 @@ async def test_card_in_chinese(bot: Harness, language: str) -> None:
     assert set(bot.buttons(bot.last_message_to(ADMIN_ID))) == {
         "记录", "状态", "跟进", "编辑", "历史"
     }
+
+
+async def test_exact_name_wins_and_ambiguity_asks(bot: Harness) -> None:
+    """张伟 beats 张伟明 for /log; two equally good hits ask which one, then log to it."""
+    await _capture(bot, ADMIN, "张伟, 阿克米")
+    await _capture(bot, ADMIN, "张伟明, 环球")
+    assert "Logged for #1 张伟" in texts(await bot.send(ADMIN, "/log 张伟 打过电话"))
+    await _capture(bot, ADMIN, "Wang Fang, Initech")
+    await _capture(bot, ADMIN, "Wang Fang, Globex")
+    asked = await bot.send(ADMIN, "/log Wang Fang: sent the brochure")
+    assert "Which customer do you mean?" in texts(asked)
+    logged = await bot.press(ADMIN, "#4 Wang Fang · Globex")
+    assert "Logged for #4 Wang Fang (Globex)" in texts(logged)
+    assert "sent the brochure" in texts(await bot.send(ADMIN, "/find #4"))
+    assert "sent the brochure" not in texts(await bot.send(ADMIN, "/find #3"))
+    await bot.send(ADMIN, "/status Wang Fang")
+    keyboard = await bot.press(ADMIN, "#3 Wang Fang · Initech")
+    assert "Status of #3 Wang Fang (Initech)" in texts(keyboard)
+
+
+async def test_followup_ambiguous_then_picked(bot: Harness) -> None:
+    """/followup with an ambiguous name remembers the time for the chosen customer."""
+    await _capture(bot, ADMIN, "Wang Fang, Initech")
+    await _capture(bot, ADMIN, "Wang Fang, Globex")
+    await bot.send(ADMIN, "/followup Wang Fang fri 15:00")
+    done = await bot.press(ADMIN, "#1 Wang Fang · Initech")
+    assert "Next follow-up with #1 Wang Fang (Initech): 2026-01-09 15:00" in texts(done)
