@@ -85,7 +85,9 @@ def classify_query(text: str) -> SearchQuery:
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def _national_digits(e164: str) -> str | None:
+    # Parsing costs tens of microseconds; a search scores hundreds of phones.
     try:
         return str(phonenumbers.parse(e164, None).national_number)
     except phonenumbers.NumberParseException:
@@ -101,6 +103,8 @@ def _phone_score(digits: str, phones: Iterable[str]) -> float | None:
     best: float | None = None
     for phone in phones:
         full = phone_digits(phone)
+        if digits not in full and not full.endswith(digits.lstrip("0")):
+            continue  # cheap test first: most candidates share only a fragment
         national = _national_digits(phone)
         if digits in (full, national, f"0{national}"):
             return EXACT_SCORE
@@ -160,8 +164,13 @@ def _score(query: SearchQuery, candidate: Candidate) -> float | None:
         return EXACT_SCORE if candidate.customer_id == query.customer_id else None
     if query.kind == "phone":
         by_phone = _phone_score(query.digits or "", candidate.phones)
-        # A company may be called '1688' or '8000 Trading': digits are searched as text too.
-        by_text = _text_score(query.text, candidate, fuzzy=False)
+        # A company may be called '1688' or '8000 Trading': digits are searched as text too
+        # (only worth scoring when the raw text occurs at all).
+        haystack = f"{candidate.name} {candidate.company or ''} {' '.join(candidate.tags)}"
+        by_text = (
+            _text_score(query.text, candidate, fuzzy=False)
+            if query.text.casefold() in haystack.casefold() else None
+        )
         found = [score for score in (by_phone, by_text) if score is not None]
         return max(found) if found else None
     if query.kind == "email":

@@ -381,7 +381,7 @@ class CustomerService:
             raise ValueError("an amount needs a currency")
         now = self._clock.now()
         async with self._db.transaction() as tx:
-            await self._writable(tx, actor, customer_id)
+            before = await self._writable(tx, actor, customer_id)
             interaction = await tx.interactions.add(
                 customer_id=customer_id, author_id=actor.id, kind=kind, text=text.strip(),
                 amount_minor=amount_minor, currency=currency, sentiment=sentiment,
@@ -390,6 +390,23 @@ class CustomerService:
             changes: dict[str, Any] = {"last_contact_at": now}
             if next_followup_at is not None:
                 changes["next_followup_at"] = next_followup_at
+            warn = sentiment is Sentiment.DISSATISFIED and before.status not in (
+                CustomerStatus.CHURN_WARNING, CustomerStatus.CHURNED
+            )
+            if warn:
+                # The product's rule: dissatisfied feedback raises a churn warning at once.
+                changes["status"] = CustomerStatus.CHURN_WARNING
+                await tx.status_history.add(
+                    customer_id=customer_id, changed_by=None, from_status=before.status,
+                    to_status=CustomerStatus.CHURN_WARNING, reason=None,
+                    reason_text=None, at=now,
+                )
+                await tx.audit.add(
+                    actor_id=None, action="customer.status_changed", entity="customer",
+                    entity_id=customer_id, at=now,
+                    details={"from": before.status.value, "to": "churn_warning",
+                             "rule": "dissatisfied_feedback"},
+                )
             await tx.customers.update(customer_id=customer_id, at=now, **changes)
             await tx.audit.add(
                 actor_id=actor.id, action="interaction.logged", entity="customer",

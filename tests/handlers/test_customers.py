@@ -385,3 +385,18 @@ async def test_followup_ambiguous_then_picked(bot: Harness) -> None:
     await bot.send(ADMIN, "/followup Wang Fang fri 15:00")
     done = await bot.press(ADMIN, "#1 Wang Fang · Initech")
     assert "Next follow-up with #1 Wang Fang (Initech): 2026-01-09 15:00" in texts(done)
+
+
+async def test_dissatisfied_feedback_raises_churn_warning(bot: Harness) -> None:
+    """Dissatisfied feedback moves the customer to churn warning, recorded as the system."""
+    await _capture(bot, ADMIN, "Zhang Wei, Acme")
+    await bot.press(ADMIN, "Log")
+    await bot.press(ADMIN, "Feedback")
+    await bot.send(ADMIN, "Delivery was late again")
+    await bot.press(ADMIN, "Dissatisfied")
+    await bot.press(ADMIN, "Skip")
+    await bot.press(ADMIN, "Skip")
+    card = texts(await bot.send(ADMIN, "/find #1"))
+    assert "Status: Churn warning" in card
+    history = texts(await bot.press(ADMIN, "History"))
+    assert "(system) ⇄ Potential → Churn warning" in history
