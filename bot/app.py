@@ -161,7 +161,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     await bot_data.open()
     await set_command_menus(app)
     if app.job_queue is not None:
-        schedule_jobs(app.job_queue)
+        schedule_jobs(app.job_queue, bot_data.settings)
 
 
 async def set_command_menus(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

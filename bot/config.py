@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
     log_level: LogLevel = "INFO"
+    scheduler_tick_seconds: float = Field(default=10, gt=0, le=3600)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

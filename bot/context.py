@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -13,6 +13,9 @@ from bot.config import Settings
 from bot.domain.models import Member
 from bot.i18n import Translator, translator
 from bot.services import CRM
+
+if TYPE_CHECKING:  # the dispatcher's package imports this module
+    from bot.reminders.dispatch import Dispatcher
 
 
 class BotData:
@@ -25,6 +28,8 @@ class BotData:
         self._lock = asyncio.Lock()
         # When each kind of internal error was last reported to the admins.
         self.error_reports: dict[str, datetime] = {}
+        # The outbox dispatcher of this process (created by its first tick).
+        self.dispatcher: Dispatcher | None = None
 
     def configure(self, settings: Settings, clock: Clock) -> None:
         """Attach the settings and clock; done once by `build_application`."""

@@ -211,3 +211,24 @@ class StatusChange(_Model):
     reason: ChurnReason | None = None
     reason_text: str | None = None
     changed_at: datetime
+
+
+class OutboxMessage(_Model):
+    """A message the bot will send on its own (see bot/storage/outbox.py)."""
+
+    id: int
+    kind: str
+    chat_id: int
+    user_id: int | None = None
+    customer_id: int | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+    dedupe_key: str | None = None
+    due_at: datetime
+    state: str = "pending"
+    claimed_by: str | None = None
+    claim_expires_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    message_id: int | None = None
+    created_at: datetime

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import time
+from datetime import UTC, datetime, time, timedelta
 from functools import cache
+from zoneinfo import ZoneInfo
 
 _TIME_RE = re.compile(r"^\s*(\d{1,2})(?:[:.：](\d{2}))?\s*$")
 _RANGE_RE = re.compile(r"^\s*([^-–~—至到]+?)\s*(?:-|–|—|~|至|到)\s*(.+?)\s*$")
@@ -113,3 +114,21 @@ def find_timezone(text: str) -> str | None:
             name = f"Etc/GMT{sign}{hours}"
             return name if name in available else None
     return None
+
+
+def quiet_hours_end(
+    now: datetime, timezone: str, start: time | None, end: time | None
+) -> datetime | None:
+    """When the quiet hours `now` falls in end (aware UTC), or None when it is not quiet."""
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    if not in_quiet_hours(local.time(), start, end):
+        return None
+    assert end is not None
+    day = local.date()
+    # A wrapping range (22:00-08:00) seen after midnight ends today, before midnight tomorrow.
+    if local.time() >= end:
+        day += timedelta(days=1)
+    # fold=0 and normalising through UTC place a wall time in a DST gap just after it.
+    wall = datetime.combine(day, end, zone)
+    return wall.astimezone(UTC)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from telegram import Update
 from telegram.ext import (
@@ -21,7 +21,7 @@ from bot.handlers.common import button_data, message_text, reply, show
 from bot.handlers.customers import id_from, resolve_customer
 from bot.handlers.flows import quick_when, read_when, split_customer, when_checker
 from bot.services.errors import NotFound
-from bot.views import actions
+from bot.views import actions, reminders
 from bot.views import customers as views
 
 NAME = "followup"
@@ -124,6 +124,48 @@ async def _finish(update: Update, context: CRMContext, when: datetime | None) ->
     return ConversationHandler.END
 
 
+async def done(update: Update, context: CRMContext) -> int:
+    """Done on a reminder: log that it happened, then ask for the next one (optional)."""
+    customer_id = id_from(button_data(update), 2)
+    try:
+        customer = await context.crm.customers.complete_followup(
+            actor=context.me, customer_id=customer_id, note=reminders.done_note(context._)
+        )
+    except NotFound:
+        await show(update, views.not_found(context._))
+        return ConversationHandler.END
+    await show(update, reminders.followup_done(customer, context._))
+    context.user_data[TARGET] = customer_id  # type: ignore[index]
+    await reply(update, *reminders.next_prompt(customer, context._))
+    return WHEN
+
+
+async def skip_next(update: Update, context: CRMContext) -> int:
+    """Skip after Done: no next follow-up."""
+    (context.user_data or {}).pop(TARGET, None)
+    await show(update, reminders.no_next(context._))
+    return ConversationHandler.END
+
+
+SNOOZES = {"1h": None, "tom": "tomorrow", "week": "week"}
+
+
+async def snooze(update: Update, context: CRMContext) -> None:
+    """Snooze 1h / Tomorrow / Next week on a reminder: move the follow-up, edit the message."""
+    _prefix, choice, raw_id = button_data(update).split(":")
+    now = context.crm.clock.now()
+    preset = SNOOZES[choice]
+    when = now + timedelta(hours=1) if preset is None else quick_when(preset, context.me, now)
+    try:
+        customer = await context.crm.customers.set_followup(
+            actor=context.me, customer_id=int(raw_id), when=when
+        )
+    except NotFound:
+        await show(update, views.not_found(context._))
+        return
+    await show(update, reminders.followup_snoozed(customer, context.me, context._))
+
+
 async def cancel(update: Update, context: CRMContext) -> int:
     """Leave without changing the follow-up."""
     (context.user_data or {}).pop(TARGET, None)
@@ -140,11 +182,15 @@ def conversation() -> ConversationHandler[CRMContext]:
             name=NAME,
             persistent=True,
             allow_reentry=True,
-            entry_points=[CallbackQueryHandler(ask, pattern=r"^fu:\d+$")],
+            entry_points=[
+                CallbackQueryHandler(ask, pattern=r"^fu:\d+$"),
+                CallbackQueryHandler(done, pattern=r"^rm:done:\d+$"),
+            ],
             states={
                 WHEN: [
                     MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
                     CallbackQueryHandler(quick, pattern=r"^when:(tomorrow|3d|week|clear)$"),
+                    CallbackQueryHandler(skip_next, pattern=r"^when:skip$"),
                 ],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
@@ -154,4 +200,5 @@ def conversation() -> ConversationHandler[CRMContext]:
 HANDLERS = [
     CommandHandler("followup", followup_command),
     CallbackQueryHandler(pending_pick, pattern=r"^fw:\d+$"),
+    CallbackQueryHandler(snooze, pattern=r"^rm:(1h|tom|week):\d+$"),
 ]

@@ -9,8 +9,10 @@ from bot.handlers.common import button_data, reply, show
 from bot.handlers.customers import id_from, show_card
 from bot.services.errors import NotFound
 from bot.views import customers as views
+from bot.views import reminders
 
 LAST_QUERY = "find_query"
+TODAY_LIMIT = 10
 INLINE_LIMIT = 20
 
 
@@ -79,8 +81,11 @@ async def mine(update: Update, context: CRMContext) -> None:
 async def today(update: Update, context: CRMContext) -> None:
     """/today: my follow-ups due today and overdue."""
     due = await context.crm.customers.due_today(actor=context.me)
-    text, markup = views.today(due, context.me, context.crm.clock.now(), context._)
-    await reply(update, text, markup)
+    now = context.crm.clock.now()
+    await reply(update, views.today(due, context.me, now, context._))
+    # One message per follow-up, each with the reminder's Done / Snooze buttons.
+    for customer in due[:TODAY_LIMIT]:
+        await reply(update, *reminders.today_item(customer, context.me, now, context._))
 
 
 async def inline(update: Update, context: CRMContext) -> None:

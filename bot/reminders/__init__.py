@@ -8,9 +8,11 @@ from typing import Any
 
 from telegram.ext import JobQueue
 
+from bot.config import Settings
 from bot.context import CRMContext
+from bot.reminders.dispatch import Dispatcher
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 HOUSEKEEPING_INTERVAL = timedelta(hours=6)
 
@@ -19,11 +21,29 @@ async def housekeeping(context: CRMContext) -> None:
     """Drop invites that expired unused; they only clutter the table."""
     removed = await context.crm.team.purge_expired_invites()
     if removed:
-        log.info("removed %d expired invites", removed)
+        logger.info("removed %d expired invites", removed)
 
 
-def schedule_jobs(job_queue: JobQueue[Any]) -> None:
+async def deliver(context: CRMContext) -> None:
+    """The dispatcher's tick: send what is due."""
+    data = context.bot_data
+    if data.dispatcher is None:
+        data.dispatcher = Dispatcher(context.crm, context.bot)
+    sent = await data.dispatcher.tick()
+    if sent:
+        logger.info("delivered %d scheduled messages", sent)
+
+
+def schedule_jobs(job_queue: JobQueue[Any], settings: Settings) -> None:
     """Register every periodic job."""
+    job_queue.run_repeating(
+        deliver,
+        interval=timedelta(seconds=settings.scheduler_tick_seconds),
+        first=timedelta(seconds=1),
+        name="deliver",
+        # A slow tick must not pile up: skip a run while the previous one is still going.
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
     job_queue.run_repeating(
         housekeeping,
         interval=HOUSEKEEPING_INTERVAL,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.clock import Clock
 from bot.config import Settings
 from bot.services.customers import CustomerService
+from bot.services.outbox import OutboxService
 from bot.services.preferences import PreferencesService
 from bot.services.team import TeamService
 from bot.services.updates import UpdateLog
@@ -22,6 +23,7 @@ class CRM:
         self.preferences = PreferencesService(db, clock)
         self.customers = CustomerService(db, clock, settings)
         self.updates = UpdateLog(db, clock)
+        self.outbox = OutboxService(db, clock)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> CRM:

@@ -101,6 +101,8 @@ class Overview:
     customers: dict[CustomerStatus, list[Customer]] = field(default_factory=dict)
 
 
+FOLLOWUP_DUE = "followup_due"
+
 EDITABLE_FIELDS = (
     "name", "company", "kind", "phones", "emails", "telegram_username", "city", "source",
     "demand", "tags", "notes",
@@ -360,6 +362,19 @@ class CustomerService:
 
     # -- changes -----------------------------------------------------------------------------
 
+    async def _schedule_followup(
+        self, tx: Repositories, customer: Customer, when: datetime | None, now: datetime
+    ) -> None:
+        """Replace the customer's pending follow-up reminder (same transaction as the change)."""
+        await tx.outbox.cancel_pending(customer_id=customer.id, kinds=[FOLLOWUP_DUE])
+        if when is None or customer.owner_id is None:
+            return
+        await tx.outbox.add(
+            kind=FOLLOWUP_DUE, chat_id=customer.owner_id, user_id=customer.owner_id,
+            customer_id=customer.id, due_at=when, at=now,
+            payload={"due_at": when.isoformat()},
+        )
+
     async def _writable(self, tx: Repositories, actor: Member, customer_id: int) -> Customer:
         # Anyone who can see a customer may work on it: reps see only their own.
         return await self._visible(tx, actor, customer_id)
@@ -407,7 +422,9 @@ class CustomerService:
                     details={"from": before.status.value, "to": "churn_warning",
                              "rule": "dissatisfied_feedback"},
                 )
-            await tx.customers.update(customer_id=customer_id, at=now, **changes)
+            updated = await tx.customers.update(customer_id=customer_id, at=now, **changes)
+            if next_followup_at is not None:
+                await self._schedule_followup(tx, updated, next_followup_at, now)
             await tx.audit.add(
                 actor_id=actor.id, action="interaction.logged", entity="customer",
                 entity_id=customer_id, at=now,
@@ -455,12 +472,43 @@ class CustomerService:
             customer = await tx.customers.update(
                 customer_id=customer_id, at=now, next_followup_at=when
             )
+            await self._schedule_followup(tx, customer, when, now)
             await tx.audit.add(
                 actor_id=actor.id, action="customer.followup_set", entity="customer",
                 entity_id=customer_id, at=now,
                 details={"at": when.isoformat() if when else None},
             )
         return customer
+
+    async def complete_followup(self, *, actor: Member, customer_id: int, note: str
+                                ) -> Customer:
+        """The follow-up happened: log it (resetting the inactivity clock) and clear it."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            await self._writable(tx, actor, customer_id)
+            interaction = await tx.interactions.add(
+                customer_id=customer_id, author_id=actor.id, kind=InteractionKind.NOTE,
+                text=note, amount_minor=None, currency=None, sentiment=None,
+                next_followup_at=None, occurred_at=now, at=now,
+            )
+            customer = await tx.customers.update(
+                customer_id=customer_id, at=now, last_contact_at=now, next_followup_at=None
+            )
+            await self._schedule_followup(tx, customer, None, now)
+            await tx.audit.add(
+                actor_id=actor.id, action="customer.followup_done", entity="customer",
+                entity_id=customer_id, at=now, details={"interaction": interaction.id},
+            )
+        return customer
+
+    async def followup_context(self, *, customer_id: int) -> tuple[Customer, Interaction | None]:
+        """For a reminder: the customer and the last interaction (why we follow up)."""
+        async with self._db.read() as repo:
+            customer = await repo.customers.get(customer_id=customer_id)
+            if customer is None or customer.merged_into_id is not None:
+                raise NotFound(str(customer_id))
+            recent = await repo.interactions.recent(customer_id=customer_id, limit=1)
+        return customer, recent[0] if recent else None
 
     async def edit(self, *, actor: Member, customer_id: int, field_name: str, text: str
                    ) -> Customer:

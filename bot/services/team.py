@@ -41,11 +41,14 @@ class TeamService:
             )
         if not member.active:
             return None
+        changed: dict[str, object] = {}
         if (member.full_name, member.username) != (full_name, username):
+            changed.update(full_name=full_name, username=username)
+        if not member.reachable:
+            changed["reachable"] = True  # they talk to us: they unblocked the bot
+        if changed:
             async with self._db.transaction() as tx:
-                member = await tx.users.update(
-                    user_id=user_id, at=self._clock.now(), full_name=full_name, username=username
-                )
+                member = await tx.users.update(user_id=user_id, at=self._clock.now(), **changed)
         return member
 
     async def get(self, *, user_id: int) -> Member | None:

@@ -16,6 +16,7 @@ from bot.storage.customers import (
     InteractionsRepository,
     StatusHistoryRepository,
 )
+from bot.storage.outbox import OutboxRepository
 from bot.storage.updates import UpdatesRepository
 
 _MEMBER_COLUMNS = (
@@ -303,4 +304,5 @@ class Repositories:
         self.interactions = InteractionsRepository(conn)
         self.status_history = StatusHistoryRepository(conn)
         self.updates = UpdatesRepository(conn)
+        self.outbox = OutboxRepository(conn)
 

@@ -247,19 +247,16 @@ def overview(data: Overview, _: Translator) -> str:
     return "\n".join(lines)
 
 
-def today(customers: Sequence[Customer], viewer: Member, now: datetime, _: Translator
-          ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """/today: follow-ups due today and overdue, each with a button to open the card."""
+def today(customers: Sequence[Customer], viewer: Member, now: datetime, _: Translator) -> str:
+    """/today: the list of follow-ups due today and overdue."""
     if not customers:
-        return _("No follow-ups due today. 🎉"), None
+        return _("No follow-ups due today. 🎉")
     lines = [_("<b>Follow-ups due today</b> ({count})", count=len(customers))]
     for c in customers:
         assert c.next_followup_at is not None
         flag = " ⚠️ " + _("overdue") if c.next_followup_at < now else ""
         lines.append(f"{format_local(c.next_followup_at, viewer.timezone)} {ref(c)}{flag}")
-    rows = [[InlineKeyboardButton(button_label(c), callback_data=f"c:{c.id}")]
-            for c in customers[:PAGE_SIZE * 2]]
-    return "\n".join(lines), InlineKeyboardMarkup(rows)
+    return "\n".join(lines)
 
 
 def not_found(_: Translator) -> str:

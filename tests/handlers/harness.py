@@ -7,6 +7,7 @@ other call, on HTML Telegram would reject, and on callback data over 64 bytes.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,11 @@ from tests.fakebotapi import TelegramHTMLError, parse_telegram_html
 
 class NoNetworkRequest(LocalBotAPI):
     """The Bot API answered in-process; anything unexpected fails the test."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Chats whose user blocked the bot: sending there answers 403, like Telegram.
+        self.blocked: set[int] = set()
 
     def unsupported(self, api_method: str) -> tuple[int, bytes]:
         """A method the handlers should not call here."""
@@ -48,6 +54,11 @@ class NoNetworkRequest(LocalBotAPI):
                     data = button.get("callback_data")
                     if data is not None and len(data.encode()) > 64:
                         pytest.fail(f"callback data over 64 bytes: {data!r}")
+        chat_id = params.get("chat_id")
+        if chat_id is not None and int(chat_id) in self.blocked:
+            body = {"ok": False, "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user"}
+            return 403, json.dumps(body).encode()
         return await super().do_request(url, method, request_data)
 
 

@@ -65,6 +65,7 @@ VARIABLE_CASES: list[tuple[str, str, str, object]] = [
     ("DEFAULT_TIMEZONE", "Asia/Shanghai", "default_timezone", "Asia/Shanghai"),
     ("DEFAULT_PHONE_REGION", " de ", "default_phone_region", "DE"),
     ("DEFAULT_CURRENCY", " usd ", "default_currency", "USD"),
+    ("SCHEDULER_TICK_SECONDS", "2.5", "scheduler_tick_seconds", 2.5),
     (
         "WEBHOOK_URL",
         "https://crm.example.com/hook",
