@@ -12,21 +12,15 @@ import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot.domain.models import Member, OutboxMessage
+from bot.domain.models import OutboxMessage
 from bot.domain.preferences import quiet_hours_end
-from bot.i18n import translator
+from bot.reminders.render import Rendered, Undeliverable, render
 from bot.services import CRM
-from bot.services.customers import FOLLOWUP_DUE
-from bot.services.errors import NotFound
-from bot.services.outbox import UNREACHABLE
-from bot.views import reminders as views
-from bot.views.common import esc
 
 logger = logging.getLogger(__name__)
 
@@ -34,18 +28,6 @@ LEASE = timedelta(minutes=2)
 BATCH = 100
 MAX_ROUNDS = 1000
 MAX_BACKOFF = timedelta(minutes=30)
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """A message ready to send."""
-
-    text: str
-    markup: InlineKeyboardMarkup | None = None
-
-
-class Undeliverable(Exception):
-    """The message no longer makes sense (its customer is gone, its reader left)."""
 
 
 def dispatcher_id() -> str:
@@ -77,7 +59,15 @@ class Dispatcher:
             batch = await self._crm.outbox.claim(owner=self.owner, lease=LEASE, limit=BATCH)
             if not batch:
                 break
-            results = await asyncio.gather(*(self._guarded(m) for m in batch))
+            personal = [m for m in batch if m.user_id is not None]
+            groups: dict[int, list[OutboxMessage]] = {}
+            for message in batch:
+                if message.user_id is None:
+                    groups.setdefault(message.chat_id, []).append(message)
+            results = await asyncio.gather(
+                *(self._guarded(m) for m in personal),
+                *(self._guarded_group(rows) for rows in groups.values()),
+            )
             sent += sum(results)
         return sent
 
@@ -93,6 +83,78 @@ class Dispatcher:
                     at=self._crm.clock.now() + backoff(message.attempts),
                 )
                 return False
+
+    async def _guarded_group(self, rows: list[OutboxMessage]) -> int:
+        async with self._slots:
+            try:
+                return await self._deliver_group(rows)
+            except Exception:
+                logger.exception("could not deliver %d group rows", len(rows))
+                now = self._crm.clock.now()
+                for row in rows:
+                    await self._crm.outbox.retry(message=row, owner=self.owner,
+                                                 error="internal error",
+                                                 at=now + backoff(row.attempts))
+                return 0
+
+    async def _deliver_group(self, rows: list[OutboxMessage]) -> int:
+        """Alerts due together for one group go out as one message (groups allow 20/min)."""
+        ready: list[tuple[OutboxMessage, Rendered]] = []
+        for row in rows:
+            try:
+                ready.append((row, await render(self._crm, row, None)))
+            except Undeliverable as exc:
+                await self._crm.outbox.failed(message=row, owner=self.owner, error=str(exc))
+        if not ready:
+            return 0
+        photos = [(row, r) for row, r in ready if r.photo is not None]
+        texts = [(row, r) for row, r in ready if r.photo is None]
+        delivered = 0
+        for row, rendered in photos:
+            delivered += await self._send_rows(row.chat_id, rendered, [row])
+        for chunk in _chunks(texts):
+            combined = Rendered("\n\n".join(r.text for _, r in chunk),
+                                chunk[0][1].markup if len(chunk) == 1 else None)
+            delivered += await self._send_rows(chunk[0][0].chat_id, combined,
+                                               [row for row, _ in chunk])
+        return delivered
+
+    async def _send_rows(self, chat_id: int, rendered: Rendered,
+                         rows: list[OutboxMessage]) -> int:
+        """Send one message standing for `rows`; record the outcome on each of them."""
+        now = self._crm.clock.now()
+        try:
+            sent = await self._send(chat_id, rendered)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            delay = wait if isinstance(wait, timedelta) else timedelta(seconds=wait)
+            for row in rows:
+                await self._crm.outbox.retry(message=row, owner=self.owner, at=now + delay,
+                                             error="429 retry after")
+            return 0
+        except (Forbidden, BadRequest) as exc:
+            # The bot was removed from the group, or the group is gone: these will not go.
+            for row in rows:
+                await self._crm.outbox.failed(message=row, owner=self.owner,
+                                              error=type(exc).__name__)
+            return 0
+        except TelegramError as exc:
+            for row in rows:
+                await self._crm.outbox.retry(message=row, owner=self.owner,
+                                             at=now + backoff(row.attempts),
+                                             error=type(exc).__name__)
+            return 0
+        for row in rows:
+            await self._crm.outbox.sent(message=row, owner=self.owner,
+                                        telegram_id=sent.message_id)
+        return len(rows)
+
+    async def _send(self, chat_id: int, rendered: Rendered) -> Message:
+        if rendered.photo is not None:
+            return await self._bot.send_photo(
+                chat_id, rendered.photo, caption=rendered.text, reply_markup=rendered.markup
+            )
+        return await self._bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
 
     async def _deliver(self, message: OutboxMessage) -> bool:
         now = self._crm.clock.now()
@@ -110,14 +172,12 @@ class Dispatcher:
                                              error=None, attempted=False)
                 return False
         try:
-            rendered = await self._render(message, reader)
+            rendered = await render(self._crm, message, reader)
         except Undeliverable as exc:
             await self._crm.outbox.failed(message=message, owner=self.owner, error=str(exc))
             return False
         try:
-            sent = await self._bot.send_message(
-                message.chat_id, rendered.text, reply_markup=rendered.markup
-            )
+            sent = await self._send(message.chat_id, rendered)
         except RetryAfter as exc:
             wait = exc.retry_after
             delay = wait if isinstance(wait, timedelta) else timedelta(seconds=wait)
@@ -148,26 +208,20 @@ class Dispatcher:
             logger.warning("outbox row %d was sent after its claim expired", message.id)
         return True
 
-    async def _render(self, message: OutboxMessage, reader: Member | None) -> Rendered:
-        if reader is None:
-            raise Undeliverable(f"no renderer for group messages of kind {message.kind}")
-        _ = translator(reader.language)
-        if message.kind == FOLLOWUP_DUE:
-            if message.customer_id is None:
-                raise Undeliverable("follow-up without a customer")
-            try:
-                customer, last = await self._crm.customers.followup_context(
-                    customer_id=message.customer_id
-                )
-            except NotFound:
-                raise Undeliverable("customer is gone") from None
-            if customer.owner_id != reader.id or customer.next_followup_at is None:
-                raise Undeliverable("follow-up no longer applies")
-            text, markup = views.followup_due(customer, last, reader, _)
-            return Rendered(text, markup)
-        if message.kind == UNREACHABLE:
-            member = await self._crm.team.get(user_id=int(message.payload["member_id"]))
-            name = member.full_name if member else str(message.payload["member_id"])
-            return Rendered(_("⚠️ {name} has blocked the bot: their reminders cannot be "
-                              "delivered until they send /start again.", name=esc(name)))
-        raise Undeliverable(f"unknown kind {message.kind}")
+
+GROUP_MESSAGE_LIMIT = 3500
+
+
+def _chunks(items: list[tuple[OutboxMessage, Rendered]]
+            ) -> list[list[tuple[OutboxMessage, Rendered]]]:
+    """Alerts packed into messages that stay well under Telegram's 4096 characters."""
+    chunks: list[list[tuple[OutboxMessage, Rendered]]] = []
+    size = 0
+    for item in items:
+        length = len(item[1].text) + 2
+        if not chunks or size + length > GROUP_MESSAGE_LIMIT:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += length
+    return chunks
