@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from telegram import Update
@@ -13,12 +12,11 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.context import CRMContext
 from bot.domain.contacts import CaptureError, InvalidPhone, parse_capture
 from bot.domain.models import CustomerKind
-from bot.handlers.common import button_data, message_text, reply, show
+from bot.handlers.common import button_data, message_text, persistent_conversation, reply, show
 from bot.handlers.customers import show_card
 from bot.services.customers import CustomerDraft
 from bot.services.errors import DuplicateFound, FieldProblems
@@ -225,17 +223,12 @@ def conversation() -> ConversationHandler[CRMContext]:
     states: dict[object, list[Any]] = {state: [typed, skip] for state in STEP_STATES.values()}
     states[CONFIRM] = [CallbackQueryHandler(confirm_button, pattern=r"^cap:(save|edit|cancel)$")]
     states[EDIT_PICK] = [CallbackQueryHandler(edit_field, pattern=r"^cap:f:\w+$")]
-    with warnings.catch_warnings():
-        # Tracked per chat and user, not per message: one capture in progress per member.
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        return ConversationHandler(
-            name=NAME,
-            persistent=True,
-            allow_reentry=True,
-            entry_points=[CommandHandler("new", new, filters.ChatType.PRIVATE)],
-            states=states,
-            fallbacks=[CommandHandler("cancel", cancel)],
-        )
+    return persistent_conversation(
+        NAME,
+        entry_points=[CommandHandler("new", new, filters.ChatType.PRIVATE)],
+        states=states,
+        cancel=cancel,
+    )
 
 
 HANDLERS = [

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.ext import ConversationHandler
+from telegram.ext import BaseHandler, CommandHandler, ConversationHandler
+from telegram.warnings import PTBUserWarning
 
 from bot.context import CRMContext
 from bot.views import help as help_views
@@ -72,3 +77,28 @@ async def unknown(update: Update, context: CRMContext) -> None:
     """Anything no feature understood, in a private chat: point to /help."""
     if is_private(update):
         await reply(update, help_views.unknown_input(context._))
+
+
+Handler = BaseHandler[Update, CRMContext, Any]
+
+
+def persistent_conversation(
+    name: str,
+    *,
+    entry_points: Sequence[Handler],
+    states: dict[object, list[Handler]],
+    cancel: Callable[[Update, CRMContext], Coroutine[Any, Any, int]],
+) -> ConversationHandler[CRMContext]:
+    """A named conversation that survives restarts, left with /cancel, re-entered at will."""
+    with warnings.catch_warnings():
+        # PTB warns that button presses are tracked per chat and user, not per message; that
+        # is what we want: one conversation of each kind per member.
+        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
+        return ConversationHandler(
+            name=name,
+            persistent=True,
+            allow_reentry=True,
+            entry_points=list(entry_points),
+            states=states,
+            fallbacks=[CommandHandler("cancel", cancel)],
+        )

@@ -43,3 +43,13 @@ async def show_card(update: Update, context: CRMContext, customer_id: int, *,
 def id_from(data: str, position: int = 1) -> int:
     """The customer id at `position` of colon-separated callback data."""
     return int(data.split(":")[position])
+
+
+async def visible_customer(update: Update, context: CRMContext, customer_id: int
+                           ) -> Customer | None:
+    """The customer if the member may see it; otherwise say it cannot be found."""
+    try:
+        return await context.crm.customers.get(actor=context.me, customer_id=customer_id)
+    except NotFound:
+        await show(update, views.not_found(context._))
+        return None

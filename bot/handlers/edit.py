@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import warnings
-
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.context import CRMContext
-from bot.handlers.common import button_data, message_text, reply, show
-from bot.handlers.customers import id_from, show_card
+from bot.handlers.common import button_data, message_text, persistent_conversation, reply, show
+from bot.handlers.customers import id_from, show_card, visible_customer
 from bot.services.customers import EDITABLE_FIELDS
 from bot.services.errors import FieldProblems, NotFound
 from bot.views import actions
@@ -31,10 +27,8 @@ CLEAR = "-"
 async def start(update: Update, context: CRMContext) -> int:
     """Edit button: which field?"""
     customer_id = id_from(button_data(update))
-    try:
-        customer = await context.crm.customers.get(actor=context.me, customer_id=customer_id)
-    except NotFound:
-        await show(update, views.not_found(context._))
+    customer = await visible_customer(update, context, customer_id)
+    if customer is None:
         return ConversationHandler.END
     context.user_data[TARGET] = {"customer_id": customer_id}  # type: ignore[index]
     await show(update, *actions.edit_menu(customer, context._))
@@ -99,20 +93,15 @@ async def cancel(update: Update, context: CRMContext) -> int:
 
 def conversation() -> ConversationHandler[CRMContext]:
     """The Edit button's conversation (persistent)."""
-    with warnings.catch_warnings():
-        # Tracked per chat and user, not per message: one edit in progress per member.
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        return ConversationHandler(
-            name=NAME,
-            persistent=True,
-            allow_reentry=True,
-            entry_points=[CallbackQueryHandler(start, pattern=r"^ed:\d+$")],
-            states={
-                FIELD: [CallbackQueryHandler(field, pattern=r"^ef:\w+$")],
-                VALUE: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
-                    CallbackQueryHandler(chosen, pattern=r"^ev:"),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-        )
+    return persistent_conversation(
+        NAME,
+        entry_points=[CallbackQueryHandler(start, pattern=r"^ed:\d+$")],
+        states={
+            FIELD: [CallbackQueryHandler(field, pattern=r"^ef:\w+$")],
+            VALUE: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+                CallbackQueryHandler(chosen, pattern=r"^ev:"),
+            ],
+        },
+        cancel=cancel,
+    )

@@ -6,9 +6,13 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from telegram import Update
+
 from bot.context import CRMContext
 from bot.domain.dates import DateParseError, PastDateError, parse_when
 from bot.domain.models import Customer, Member
+from bot.handlers.common import reply
+from bot.views import actions
 
 _ID_PREFIX = re.compile(r"^\s*#(\d+)\s*(.*)$", re.DOTALL)
 # 'name: rest' — but not the colon of a time like 15:00.
@@ -67,3 +71,14 @@ def when_checker(member: Member, now: datetime) -> Callable[[str], Awaitable[boo
 
     return ok
 
+
+
+async def typed_when(update: Update, context: CRMContext, text: str) -> datetime | None:
+    """The time a member typed, or None after telling them what is wrong with it."""
+    try:
+        return read_when(text, context.me, context.crm.clock.now())
+    except PastDateError as exc:
+        await reply(update, actions.past_when(exc.when, context.me, context._))
+    except DateParseError:
+        await reply(update, actions.bad_when(text, context._))
+    return None

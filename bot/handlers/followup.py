@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from datetime import datetime, timedelta
 
 from telegram import Update
@@ -13,13 +12,11 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.context import CRMContext
-from bot.domain.dates import DateParseError, PastDateError
-from bot.handlers.common import button_data, message_text, reply, show
-from bot.handlers.customers import id_from, resolve_customer
-from bot.handlers.flows import quick_when, read_when, split_customer, when_checker
+from bot.handlers.common import button_data, message_text, persistent_conversation, reply, show
+from bot.handlers.customers import id_from, resolve_customer, visible_customer
+from bot.handlers.flows import quick_when, split_customer, typed_when, when_checker
 from bot.services.errors import NotFound
 from bot.views import actions, reminders
 from bot.views import customers as views
@@ -41,13 +38,8 @@ async def followup_command(update: Update, context: CRMContext) -> None:
     if not when_text:
         await reply(update, actions.usage_followup(context._))
         return
-    try:
-        when = read_when(when_text, context.me, now)
-    except PastDateError as exc:
-        await reply(update, actions.past_when(exc.when, context.me, context._))
-        return
-    except DateParseError:
-        await reply(update, actions.bad_when(when_text, context._))
+    when = await typed_when(update, context, when_text)
+    if when is None:
         return
     if isinstance(target, str):
         customer = await resolve_customer(update, context, target, "fw")
@@ -86,10 +78,8 @@ async def _apply(update: Update, context: CRMContext, customer_id: int, when: da
 async def ask(update: Update, context: CRMContext) -> int:
     """Follow-up button of a card: ask when, with quick choices."""
     customer_id = id_from(button_data(update))
-    try:
-        customer = await context.crm.customers.get(actor=context.me, customer_id=customer_id)
-    except NotFound:
-        await show(update, views.not_found(context._))
+    customer = await visible_customer(update, context, customer_id)
+    if customer is None:
         return ConversationHandler.END
     context.user_data[TARGET] = customer_id  # type: ignore[index]
     await show(update, *actions.when_prompt(customer, context._, optional=False))
@@ -98,14 +88,8 @@ async def ask(update: Update, context: CRMContext) -> int:
 
 async def typed(update: Update, context: CRMContext) -> int:
     """A typed time: set it, or explain and ask again."""
-    text = message_text(update)
-    try:
-        when = read_when(text, context.me, context.crm.clock.now())
-    except PastDateError as exc:
-        await reply(update, actions.past_when(exc.when, context.me, context._))
-        return WHEN
-    except DateParseError:
-        await reply(update, actions.bad_when(text, context._))
+    when = await typed_when(update, context, message_text(update))
+    if when is None:
         return WHEN
     return await _finish(update, context, when)
 
@@ -175,26 +159,21 @@ async def cancel(update: Update, context: CRMContext) -> int:
 
 def conversation() -> ConversationHandler[CRMContext]:
     """The Follow-up button's conversation (persistent: waits for a typed time)."""
-    with warnings.catch_warnings():
-        # Tracked per chat and user, not per message: one follow-up question at a time.
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        return ConversationHandler(
-            name=NAME,
-            persistent=True,
-            allow_reentry=True,
-            entry_points=[
-                CallbackQueryHandler(ask, pattern=r"^fu:\d+$"),
-                CallbackQueryHandler(done, pattern=r"^rm:done:\d+$"),
+    return persistent_conversation(
+        NAME,
+        entry_points=[
+            CallbackQueryHandler(ask, pattern=r"^fu:\d+$"),
+            CallbackQueryHandler(done, pattern=r"^rm:done:\d+$"),
+        ],
+        states={
+            WHEN: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
+                CallbackQueryHandler(quick, pattern=r"^when:(tomorrow|3d|week|clear)$"),
+                CallbackQueryHandler(skip_next, pattern=r"^when:skip$"),
             ],
-            states={
-                WHEN: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, typed),
-                    CallbackQueryHandler(quick, pattern=r"^when:(tomorrow|3d|week|clear)$"),
-                    CallbackQueryHandler(skip_next, pattern=r"^when:skip$"),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-        )
+        },
+        cancel=cancel,
+    )
 
 
 HANDLERS = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from datetime import datetime
 from typing import Any
 
@@ -14,15 +13,13 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.context import CRMContext
-from bot.domain.dates import DateParseError, PastDateError
 from bot.domain.models import InteractionKind, Sentiment
 from bot.domain.money import InvalidAmount, parse_amount
-from bot.handlers.common import button_data, message_text, reply, show
-from bot.handlers.customers import id_from, resolve_customer
-from bot.handlers.flows import quick_when, read_when, split_customer
+from bot.handlers.common import button_data, message_text, persistent_conversation, reply, show
+from bot.handlers.customers import id_from, resolve_customer, visible_customer
+from bot.handlers.flows import quick_when, split_customer, typed_when
 from bot.services.errors import NotFound
 from bot.views import actions
 from bot.views import customers as views
@@ -82,10 +79,8 @@ async def _save_note(update: Update, context: CRMContext, customer_id: int, note
 async def start(update: Update, context: CRMContext) -> int:
     """Log button: ask the kind of interaction."""
     customer_id = id_from(button_data(update))
-    try:
-        customer = await context.crm.customers.get(actor=context.me, customer_id=customer_id)
-    except NotFound:
-        await show(update, views.not_found(context._))
+    customer = await visible_customer(update, context, customer_id)
+    if customer is None:
         return ConversationHandler.END
     context.user_data[DRAFT] = {"customer_id": customer_id}  # type: ignore[index]
     await show(update, *actions.log_kind(customer, context._))
@@ -137,10 +132,8 @@ def _with_skip(text: str, context: CRMContext) -> tuple[str, Any]:
 
 async def _ask_followup(update: Update, context: CRMContext) -> int:
     customer_id = int(_draft(context)["customer_id"])
-    try:
-        customer = await context.crm.customers.get(actor=context.me, customer_id=customer_id)
-    except NotFound:
-        await show(update, views.not_found(context._))
+    customer = await visible_customer(update, context, customer_id)
+    if customer is None:
         return ConversationHandler.END
     prompt = actions.when_prompt(customer, context._, optional=True)
     if update.callback_query is not None:
@@ -152,14 +145,8 @@ async def _ask_followup(update: Update, context: CRMContext) -> int:
 
 async def followup_typed(update: Update, context: CRMContext) -> int:
     """A typed next follow-up: save everything."""
-    typed = message_text(update)
-    try:
-        when = read_when(typed, context.me, context.crm.clock.now())
-    except PastDateError as exc:
-        await reply(update, actions.past_when(exc.when, context.me, context._))
-        return FOLLOWUP
-    except DateParseError:
-        await reply(update, actions.bad_when(typed, context._))
+    when = await typed_when(update, context, message_text(update))
+    if when is None:
         return FOLLOWUP
     return await _save(update, context, when)
 
@@ -208,31 +195,26 @@ async def cancel(update: Update, context: CRMContext) -> int:
 def conversation() -> ConversationHandler[CRMContext]:
     """The Log button's conversation (persistent: it survives restarts mid-way)."""
     typed_text = filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        # Tracked per chat and user, not per message: one log in progress per member.
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        return ConversationHandler(
-            name=NAME,
-            persistent=True,
-            allow_reentry=True,
-            entry_points=[CallbackQueryHandler(start, pattern=r"^lg:\d+$")],
-            states={
-                KIND: [CallbackQueryHandler(kind, pattern=r"^lk:\w+$")],
-                TEXT: [MessageHandler(typed_text, text)],
-                SENTIMENT: [CallbackQueryHandler(sentiment, pattern=r"^ls:\w+$")],
-                AMOUNT: [
-                    MessageHandler(typed_text, amount),
-                    CallbackQueryHandler(amount, pattern=f"^{actions.SKIP}$"),
-                ],
-                FOLLOWUP: [
-                    MessageHandler(typed_text, followup_typed),
-                    CallbackQueryHandler(
-                        followup_button, pattern=f"^(when:(tomorrow|3d|week)|{actions.SKIP})$"
-                    ),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-        )
+    return persistent_conversation(
+        NAME,
+        entry_points=[CallbackQueryHandler(start, pattern=r"^lg:\d+$")],
+        states={
+            KIND: [CallbackQueryHandler(kind, pattern=r"^lk:\w+$")],
+            TEXT: [MessageHandler(typed_text, text)],
+            SENTIMENT: [CallbackQueryHandler(sentiment, pattern=r"^ls:\w+$")],
+            AMOUNT: [
+                MessageHandler(typed_text, amount),
+                CallbackQueryHandler(amount, pattern=f"^{actions.SKIP}$"),
+            ],
+            FOLLOWUP: [
+                MessageHandler(typed_text, followup_typed),
+                CallbackQueryHandler(
+                    followup_button, pattern=f"^(when:(tomorrow|3d|week)|{actions.SKIP})$"
+                ),
+            ],
+        },
+        cancel=cancel,
+    )
 
 
 HANDLERS = [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 from telegram import Update
 from telegram.ext import (
     BaseHandler,
@@ -13,11 +11,10 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.context import CRMContext
 from bot.domain.preferences import find_timezone, parse_quiet_hours, parse_time_of_day
-from bot.handlers.common import button_data, message_text, reply, show
+from bot.handlers.common import button_data, message_text, persistent_conversation, reply, show
 from bot.i18n import translator
 from bot.views import settings as views
 
@@ -127,31 +124,25 @@ def conversation() -> ConversationHandler[CRMContext]:
     back: BaseHandler[Update, CRMContext, object] = CallbackQueryHandler(
         back_to_menu, pattern=f"^{_P}:back$"
     )
-    with warnings.catch_warnings():
-        # PTB warns that CallbackQueryHandlers are tracked per chat and user rather than per
-        # message; that is what we want: one settings conversation per member.
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        return ConversationHandler(
-            name=NAME,
-            persistent=True,
-            allow_reentry=True,
-            entry_points=[CommandHandler("settings", open_menu, filters.ChatType.PRIVATE)],
-            states={
-                MENU: [
-                    CallbackQueryHandler(ask_language, pattern=f"^{_P}:lang$"),
-                    CallbackQueryHandler(ask_timezone, pattern=f"^{_P}:tz$"),
-                    CallbackQueryHandler(ask_quiet, pattern=f"^{_P}:quiet$"),
-                    CallbackQueryHandler(ask_digest, pattern=f"^{_P}:digest$"),
-                    CallbackQueryHandler(done, pattern=f"^{_P}:done$"),
-                    back,
-                ],
-                LANGUAGE: [
-                    CallbackQueryHandler(set_language, pattern=f"^{_P}:lang:(en|zh)$"),
-                    back,
-                ],
-                TIMEZONE: [MessageHandler(text, set_timezone), back],
-                QUIET: [MessageHandler(text, set_quiet), back],
-                DIGEST: [MessageHandler(text, set_digest), back],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-        )
+    return persistent_conversation(
+        NAME,
+        entry_points=[CommandHandler("settings", open_menu, filters.ChatType.PRIVATE)],
+        states={
+            MENU: [
+                CallbackQueryHandler(ask_language, pattern=f"^{_P}:lang$"),
+                CallbackQueryHandler(ask_timezone, pattern=f"^{_P}:tz$"),
+                CallbackQueryHandler(ask_quiet, pattern=f"^{_P}:quiet$"),
+                CallbackQueryHandler(ask_digest, pattern=f"^{_P}:digest$"),
+                CallbackQueryHandler(done, pattern=f"^{_P}:done$"),
+                back,
+            ],
+            LANGUAGE: [
+                CallbackQueryHandler(set_language, pattern=f"^{_P}:lang:(en|zh)$"),
+                back,
+            ],
+            TIMEZONE: [MessageHandler(text, set_timezone), back],
+            QUIET: [MessageHandler(text, set_quiet), back],
+            DIGEST: [MessageHandler(text, set_digest), back],
+        },
+        cancel=cancel,
+    )

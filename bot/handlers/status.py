@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -12,11 +10,10 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.context import CRMContext
 from bot.domain.models import ChurnReason, CustomerStatus
-from bot.handlers.common import button_data, message_text, reply, show
+from bot.handlers.common import button_data, message_text, persistent_conversation, reply, show
 from bot.handlers.customers import id_from, resolve_customer
 from bot.services.errors import NotFound
 from bot.views import actions
@@ -112,17 +109,12 @@ async def cancel(update: Update, context: CRMContext) -> int:
 
 def conversation() -> ConversationHandler[CRMContext]:
     """Churn reasons (a persistent conversation: Other waits for a typed reason)."""
-    with warnings.catch_warnings():
-        # Tracked per chat and user, not per message: one pending reason per member.
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        return ConversationHandler(
-            name=NAME,
-            persistent=True,
-            allow_reentry=True,
-            entry_points=[CallbackQueryHandler(churn_reason, pattern=r"^cr:\d+:\w+$")],
-            states={REASON_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, churn_text)]},
-            fallbacks=[CommandHandler("cancel", cancel)],
-        )
+    return persistent_conversation(
+        NAME,
+        entry_points=[CallbackQueryHandler(churn_reason, pattern=r"^cr:\d+:\w+$")],
+        states={REASON_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, churn_text)]},
+        cancel=cancel,
+    )
 
 
 HANDLERS = [
