@@ -44,7 +44,10 @@ def to_draft(data: dict[str, Any]) -> CustomerDraft:
     return CustomerDraft(
         name=data["name"],
         company=data.get("company"),
-        kind=CustomerKind(data["kind"]) if data.get("kind") else CustomerKind.B2C,
+        # Not asked (one message) or skipped: a customer with a company is a company.
+        kind=CustomerKind(data["kind"]) if data.get("kind") else (
+            CustomerKind.B2B if data.get("company") else CustomerKind.B2C
+        ),
         phones=tuple(data.get("phones", ())),
         emails=tuple(data.get("emails", ())),
         telegram_username=data.get("telegram_username"),

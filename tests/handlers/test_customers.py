@@ -400,3 +400,9 @@ async def test_dissatisfied_feedback_raises_churn_warning(bot: Harness) -> None:
     assert "Status: Churn warning" in card
     history = texts(await bot.press(ADMIN, "History"))
     assert "(system) ⇄ Potential → Churn warning" in history
+
+
+async def test_type_defaults_from_company(bot: Harness) -> None:
+    """Not asked for: with a company the customer is B2B, without one B2C."""
+    assert "Company (B2B)" in texts(await bot.send(ADMIN, "/new Zhang Wei, Acme"))
+    assert "Person (B2C)" in texts(await bot.send(ADMIN, "/new Li Lei, +86 139 0013 9000"))
