@@ -33,10 +33,12 @@ from bot.domain.models import Role
 from bot.handlers import (
     capture,
     common,
+    digest,
     edit,
     errors,
     followup,
     gate,
+    groups,
     log,
     lookup,
     settings,
@@ -144,6 +146,13 @@ def _register(app: TelecrmApplication) -> None:
             *followup.HANDLERS,
             *log.HANDLERS,
             *capture.HANDLERS,
+            CommandHandler("digest", digest.digest),
+            CallbackQueryHandler(digest.nudge_button, pattern=r"^dg:n:\d+$"),
+            CommandHandler("bindgroup", groups.bindgroup),
+            CommandHandler("unbindgroup", groups.unbindgroup),
+            # The private /settings is a conversation above; in groups it is the group's own.
+            CommandHandler("settings", groups.group_settings, filters.ChatType.GROUPS),
+            CallbackQueryHandler(groups.group_settings_button, pattern=r"^gs:v:[01]$"),
             CommandHandler("cancel", common.cancel),
             # Catch-alls last in the same group: a group runs at most one handler, so these
             # answer only what no feature took.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -12,7 +14,9 @@ from babel.numbers import list_currencies as get_currency_list
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.domain.preferences import is_timezone
+from bot.domain.models import CustomerStatus
+from bot.domain.preferences import is_timezone, parse_time_of_day
+from bot.domain.rules import parse_inactivity
 
 Language = Literal["en", "zh"]
 Mode = Literal["polling", "webhook"]
@@ -55,6 +59,24 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     log_level: LogLevel = "INFO"
     scheduler_tick_seconds: float = Field(default=10, gt=0, le=3600)
+    # The rules pass (bot/services/rules.py): inactivity nudges, churn warnings, dormancy, tiers.
+    rules_interval_minutes: float = Field(default=60, gt=0, le=24 * 60)
+    inactivity_days: Annotated[tuple[tuple[CustomerStatus, int], ...], NoDecode] = (
+        (CustomerStatus.INITIAL_CONTACT, 3),
+        (CustomerStatus.FOLLOWING_UP, 7),
+        (CustomerStatus.PENDING_CONFIRMATION, 3),
+        (CustomerStatus.MAINTAINING, 30),
+    )
+    dormant_after_days: int = Field(default=60, ge=1, le=3650)
+    tier_window_days: int = Field(default=365, ge=1, le=3650)
+    tier_recency_days: int = Field(default=90, ge=1, le=3650)
+    tier_high_amount: Decimal = Field(default=Decimal(100000), ge=0)
+    tier_high_purchases: int = Field(default=6, ge=1)
+    tier_low_amount: Decimal = Field(default=Decimal(5000), ge=0)
+    # Manager digests and team group alerts (bot/services/digest.py, bot/services/groups.py).
+    digest_check_seconds: float = Field(default=300, gt=0, le=3600)
+    group_overdue_threshold: int = Field(default=5, ge=0, le=10_000)
+    group_overdue_check_time: time = time(9, 0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -67,6 +89,13 @@ class Settings(BaseSettings):
             return tuple(int(p) for p in parts)
         if isinstance(value, int):
             return (value,)
+        return value
+
+    @field_validator("inactivity_days", mode="before")
+    @classmethod
+    def _parse_inactivity(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(parse_inactivity(value).items())
         return value
 
     @field_validator("default_timezone")
@@ -91,6 +120,16 @@ class Settings(BaseSettings):
         if code not in get_currency_list():
             raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. CNY, USD, EUR)")
         return code
+
+    @field_validator("group_overdue_check_time", mode="before")
+    @classmethod
+    def _parse_check_time(cls, value: object) -> object:
+        if isinstance(value, str):
+            parsed = parse_time_of_day(value)
+            if parsed is None:
+                raise ValueError(f"{value!r} is not a time of day (e.g. 09:00)")
+            return parsed
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -138,6 +177,18 @@ class Settings(BaseSettings):
                 raise ValueError("TELECRM_WEBHOOK_URL is required when TELECRM_MODE=webhook")
             if self.webhook_secret is None:
                 raise ValueError("TELECRM_WEBHOOK_SECRET is required when TELECRM_MODE=webhook")
+        return self
+
+    @model_validator(mode="after")
+    def _check_tiers(self) -> Settings:
+        if self.tier_low_amount > self.tier_high_amount:
+            raise ValueError(
+                "TELECRM_TIER_LOW_AMOUNT must not exceed TELECRM_TIER_HIGH_AMOUNT"
+            )
+        if self.tier_recency_days > self.tier_window_days:
+            raise ValueError(
+                "TELECRM_TIER_RECENCY_DAYS must not exceed TELECRM_TIER_WINDOW_DAYS"
+            )
         return self
 
     @property

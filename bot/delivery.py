@@ -44,7 +44,8 @@ class RetryingRateLimiter(AIORateLimiter):
                 # The request may have reached Telegram: sending again could say it twice.
                 raise
             except NetworkError as exc:
-                if endpoint == "getUpdates" or attempt == SERVER_ERROR_RETRIES:
+                if (endpoint == "getUpdates" or attempt == SERVER_ERROR_RETRIES
+                        or not _unsent(exc)):
                     raise
                 logger.warning(
                     "Telegram %s failed (%s); retry %d in %.1fs",
@@ -53,3 +54,13 @@ class RetryingRateLimiter(AIORateLimiter):
                 await asyncio.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")
+
+
+def _unsent(error: NetworkError) -> bool:
+    """Whether the failed request surely did not take effect: Telegram answered 5xx, or no
+    connection was made. A connection dropped mid-request may have delivered the message, and
+    sending it again could say it twice."""
+    text = str(error)
+    if not text.startswith("httpx."):
+        return True  # PTB raises NetworkError with Telegram's own description for a 5xx
+    return text.startswith(("httpx.ConnectError", "httpx.ConnectTimeout"))

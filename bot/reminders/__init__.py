@@ -10,6 +10,8 @@ from telegram.ext import JobQueue
 
 from bot.config import Settings
 from bot.context import CRMContext
+from bot.reminders import alerts as _alerts  # noqa: F401  (registers its renderers)
+from bot.reminders.digest import schedule_digest_jobs
 from bot.reminders.dispatch import Dispatcher
 
 logger = logging.getLogger(__name__)
@@ -22,6 +24,17 @@ async def housekeeping(context: CRMContext) -> None:
     removed = await context.crm.team.purge_expired_invites()
     if removed:
         logger.info("removed %d expired invites", removed)
+
+
+async def rules_pass(context: CRMContext) -> None:
+    """The periodic rules pass: inactivity nudges, churn warnings, dormancy, value tiers."""
+    report = await context.crm.rules.run()
+    if report.changed:
+        logger.info(
+            "rules pass: %d nudges, %d churn warnings, %d dormant, %d tiers changed,"
+            " %d messages queued", report.nudges, report.churn_warnings, report.dormant,
+            report.tiers, report.messages,
+        )
 
 
 async def deliver(context: CRMContext) -> None:
@@ -45,8 +58,17 @@ def schedule_jobs(job_queue: JobQueue[Any], settings: Settings) -> None:
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
     job_queue.run_repeating(
+        rules_pass,
+        interval=timedelta(minutes=settings.rules_interval_minutes),
+        # Not at once: a bot restarted in a loop should not run a full pass every time.
+        first=timedelta(minutes=1),
+        name="rules",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
+    job_queue.run_repeating(
         housekeeping,
         interval=HOUSEKEEPING_INTERVAL,
         first=timedelta(minutes=1),
         name="housekeeping",
     )
+    schedule_digest_jobs(job_queue, settings)

@@ -14,6 +14,7 @@ import socket
 import uuid
 from datetime import timedelta
 
+from aiolimiter import AsyncLimiter
 from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
@@ -21,12 +22,14 @@ from bot.domain.models import OutboxMessage
 from bot.domain.preferences import quiet_hours_end
 from bot.reminders.render import Rendered, Undeliverable, render
 from bot.services import CRM
+from bot.views.charts import fits_caption
 
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 BATCH = 100
 MAX_ROUNDS = 1000
+PACE_LIMITERS = 5000
 MAX_BACKOFF = timedelta(minutes=30)
 
 
@@ -49,6 +52,8 @@ class Dispatcher:
         self._bot = bot
         self.owner = owner or dispatcher_id()
         self._slots = asyncio.Semaphore(concurrency)
+        # Telegram allows about one message a second to one chat (groups: PTB's limiter).
+        self._pace: dict[int, AsyncLimiter] = {}
 
     async def tick(self) -> int:
         """Deliver everything due now, batch after batch; returns how many were sent."""
@@ -122,14 +127,14 @@ class Dispatcher:
     async def _send_rows(self, chat_id: int, rendered: Rendered,
                          rows: list[OutboxMessage]) -> int:
         """Send one message standing for `rows`; record the outcome on each of them."""
-        now = self._crm.clock.now()
         try:
             sent = await self._send(chat_id, rendered)
         except RetryAfter as exc:
             wait = exc.retry_after
             delay = wait if isinstance(wait, timedelta) else timedelta(seconds=wait)
             for row in rows:
-                await self._crm.outbox.retry(message=row, owner=self.owner, at=now + delay,
+                await self._crm.outbox.retry(message=row, owner=self.owner,
+                                             at=self._crm.clock.now() + delay,
                                              error="429 retry after")
             return 0
         except (Forbidden, BadRequest) as exc:
@@ -141,7 +146,7 @@ class Dispatcher:
         except TelegramError as exc:
             for row in rows:
                 await self._crm.outbox.retry(message=row, owner=self.owner,
-                                             at=now + backoff(row.attempts),
+                                             at=self._crm.clock.now() + backoff(row.attempts),
                                              error=type(exc).__name__)
             return 0
         for row in rows:
@@ -150,10 +155,22 @@ class Dispatcher:
         return len(rows)
 
     async def _send(self, chat_id: int, rendered: Rendered) -> Message:
+        if chat_id > 0:
+            if len(self._pace) > PACE_LIMITERS:
+                # Forget idle chats so the table does not grow with every chat ever served.
+                self._pace = {k: v for k, v in self._pace.items() if not v.has_capacity()}
+            async with self._pace.setdefault(chat_id, AsyncLimiter(1, 1)):
+                return await self._send_now(chat_id, rendered)
+        return await self._send_now(chat_id, rendered)
+
+    async def _send_now(self, chat_id: int, rendered: Rendered) -> Message:
         if rendered.photo is not None:
-            return await self._bot.send_photo(
-                chat_id, rendered.photo, caption=rendered.text, reply_markup=rendered.markup
-            )
+            if fits_caption(rendered.text):
+                return await self._bot.send_photo(
+                    chat_id, rendered.photo, caption=rendered.text, reply_markup=rendered.markup
+                )
+            # A caption holds 1024 characters: a longer text follows the picture.
+            await self._bot.send_photo(chat_id, rendered.photo)
         return await self._bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
 
     async def _deliver(self, message: OutboxMessage) -> bool:
@@ -181,7 +198,9 @@ class Dispatcher:
         except RetryAfter as exc:
             wait = exc.retry_after
             delay = wait if isinstance(wait, timedelta) else timedelta(seconds=wait)
-            await self._crm.outbox.retry(message=message, owner=self.owner, at=now + delay,
+            # The limiter may have waited out several retry-afters already: count from now.
+            await self._crm.outbox.retry(message=message, owner=self.owner,
+                                         at=self._crm.clock.now() + delay,
                                          error="429 retry after")
             return False
         except Forbidden:
@@ -199,7 +218,8 @@ class Dispatcher:
         except TelegramError as exc:
             # 5xx, timeouts, network: try again later (a timed-out send may be repeated).
             await self._crm.outbox.retry(
-                message=message, owner=self.owner, at=now + backoff(message.attempts),
+                message=message, owner=self.owner,
+                at=self._crm.clock.now() + backoff(message.attempts),
                 error=type(exc).__name__,
             )
             return False

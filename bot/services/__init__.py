@@ -5,8 +5,11 @@ from __future__ import annotations
 from bot.clock import Clock
 from bot.config import Settings
 from bot.services.customers import CustomerService
+from bot.services.digest import DigestService
+from bot.services.groups import GroupService
 from bot.services.outbox import OutboxService
 from bot.services.preferences import PreferencesService
+from bot.services.rules import RulesService
 from bot.services.team import TeamService
 from bot.services.updates import UpdateLog
 from bot.storage.db import Database
@@ -24,6 +27,9 @@ class CRM:
         self.customers = CustomerService(db, clock, settings)
         self.updates = UpdateLog(db, clock)
         self.outbox = OutboxService(db, clock)
+        self.digest = DigestService(db, clock, settings)
+        self.groups = GroupService(db, clock, settings)
+        self.rules = RulesService(db, clock, settings)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> CRM:

@@ -40,6 +40,7 @@ from bot.services.errors import (
     PermissionDenied,
     ReasonRequired,
 )
+from bot.services.groups import DEAL_WON, queue_group_alert
 from bot.storage.db import Database
 from bot.storage.repositories import Repositories
 
@@ -461,6 +462,9 @@ class CustomerService:
                 details={"from": before.status.value, "to": status.value,
                          "reason": reason.value if reason else None},
             )
+            if status is CustomerStatus.WON:
+                await queue_group_alert(tx, event=DEAL_WON, at=now, customer_id=customer_id,
+                                        facts={"won_at": now.isoformat()})
         return customer
 
     async def set_followup(self, *, actor: Member, customer_id: int, when: datetime | None

@@ -16,7 +16,9 @@ from bot.storage.customers import (
     InteractionsRepository,
     StatusHistoryRepository,
 )
+from bot.storage.digest import DigestRepository, GroupsRepository
 from bot.storage.outbox import OutboxRepository
+from bot.storage.rules import RulesRepository
 from bot.storage.updates import UpdatesRepository
 
 _MEMBER_COLUMNS = (
@@ -305,4 +307,7 @@ class Repositories:
         self.status_history = StatusHistoryRepository(conn)
         self.updates = UpdatesRepository(conn)
         self.outbox = OutboxRepository(conn)
+        self.digest = DigestRepository(conn)
+        self.groups = GroupsRepository(conn)
+        self.rules = RulesRepository(conn)
 

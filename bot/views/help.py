@@ -21,6 +21,7 @@ class Command:
 
 
 _ADMINS = frozenset({Role.ADMIN})
+_MANAGERS = frozenset({Role.ADMIN, Role.MANAGER})
 
 COMMANDS: tuple[Command, ...] = (
     Command("start", N_("Greet me, or join the team with an invite code")),
@@ -32,6 +33,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("followup", N_("Set the next follow-up: /followup #12 tomorrow 10:00")),
     Command("today", N_("My follow-ups due today and overdue")),
     Command("mine", N_("My customers by status")),
+    Command("digest", N_("The digest now: wins, moves, overdue, at risk (/digest week)"),
+            _MANAGERS),
+    Command("bindgroup", N_("In the team's group: post team alerts there"), _MANAGERS),
+    Command("unbindgroup", N_("In the team's group: stop the team alerts"), _MANAGERS),
     Command("settings", N_("Language, time zone, quiet hours, digest time")),
     Command("cancel", N_("Leave the current conversation")),
     Command("invite", N_("Invite a sales rep or a manager"), _ADMINS),

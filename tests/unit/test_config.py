@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import traceback
+from datetime import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.domain.models import CustomerStatus
 
 TOKEN = "123456:AbC-def_GHI"
 SECRET = "hook-Secret_42"
@@ -75,6 +78,22 @@ VARIABLE_CASES: list[tuple[str, str, str, object]] = [
     ("WEBHOOK_LISTEN", "0.0.0.0", "webhook_listen", "0.0.0.0"),
     ("WEBHOOK_PORT", "9000", "webhook_port", 9000),
     ("LOG_LEVEL", "debug", "log_level", "DEBUG"),
+    ("RULES_INTERVAL_MINUTES", "15", "rules_interval_minutes", 15.0),
+    (
+        "INACTIVITY_DAYS",
+        " following_up = 5 , won=40,",
+        "inactivity_days",
+        ((CustomerStatus.FOLLOWING_UP, 5), (CustomerStatus.WON, 40)),
+    ),
+    ("DORMANT_AFTER_DAYS", "90", "dormant_after_days", 90),
+    ("TIER_WINDOW_DAYS", "180", "tier_window_days", 180),
+    ("TIER_RECENCY_DAYS", "30", "tier_recency_days", 30),
+    ("TIER_HIGH_AMOUNT", "25000.50", "tier_high_amount", Decimal("25000.50")),
+    ("TIER_HIGH_PURCHASES", "3", "tier_high_purchases", 3),
+    ("TIER_LOW_AMOUNT", "0", "tier_low_amount", Decimal(0)),
+    ("DIGEST_CHECK_SECONDS", "60", "digest_check_seconds", 60.0),
+    ("GROUP_OVERDUE_THRESHOLD", "3", "group_overdue_threshold", 3),
+    ("GROUP_OVERDUE_CHECK_TIME", "8:30", "group_overdue_check_time", time(8, 30)),
 ]
 # Read as secrets or only together with others; tested separately below.
 SPECIAL_FIELDS = {"bot_token", "webhook_secret", "mode"}
@@ -181,6 +200,17 @@ def test_negative_admin_id_is_refused(monkeypatch: pytest.MonkeyPatch, raw: str)
         ("DEFAULT_LANGUAGE", "fr"),
         ("MODE", "push"),
         ("LOG_LEVEL", "loud"),
+        ("INACTIVITY_DAYS", "following_up"),
+        ("INACTIVITY_DAYS", "following_up=0"),
+        ("INACTIVITY_DAYS", "folowing_up=7"),
+        ("INACTIVITY_DAYS", "churn_warning=7"),
+        ("INACTIVITY_DAYS", "won=3,won=4"),
+        ("RULES_INTERVAL_MINUTES", "0"),
+        ("DORMANT_AFTER_DAYS", "0"),
+        ("TIER_HIGH_AMOUNT", "-1"),
+        ("GROUP_OVERDUE_CHECK_TIME", "25:00"),
+        ("GROUP_OVERDUE_THRESHOLD", "-1"),
+        ("DIGEST_CHECK_SECONDS", "0"),
     ],
 )
 def test_invalid_value_is_a_one_line_error_naming_the_variable(
@@ -190,6 +220,41 @@ def test_invalid_value_is_a_one_line_error_naming_the_variable(
     message = _error(monkeypatch, **{variable: value})
     assert message.startswith(f"TELECRM_{variable}: ")
     assert "\n" not in message
+
+
+def test_rules_defaults() -> None:
+    """The rules pass's documented defaults (issue 4)."""
+    settings = load_settings()
+    assert settings.rules_interval_minutes == 60
+    assert dict(settings.inactivity_days) == {
+        CustomerStatus.INITIAL_CONTACT: 3, CustomerStatus.FOLLOWING_UP: 7,
+        CustomerStatus.PENDING_CONFIRMATION: 3, CustomerStatus.MAINTAINING: 30,
+    }
+    assert settings.dormant_after_days == 60
+    assert (settings.tier_window_days, settings.tier_recency_days) == (365, 90)
+    assert settings.tier_high_amount == Decimal(100000)
+    assert settings.tier_low_amount == Decimal(5000)
+    assert settings.tier_high_purchases == 6
+
+
+def test_inactivity_rules_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TELECRM_INACTIVITY_DAYS=off: no status has an inactivity rule."""
+    monkeypatch.setenv("TELECRM_INACTIVITY_DAYS", "off")
+    assert load_settings().inactivity_days == ()
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"TIER_LOW_AMOUNT": "200", "TIER_HIGH_AMOUNT": "100"}, "TELECRM_TIER_LOW_AMOUNT"),
+        ({"TIER_RECENCY_DAYS": "400"}, "TELECRM_TIER_RECENCY_DAYS"),
+    ],
+)
+def test_tier_thresholds_must_be_ordered(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], named: str
+) -> None:
+    """A low threshold above the high one, or recency beyond the window, is refused."""
+    assert _error(monkeypatch, **env).startswith(named)
 
 
 @pytest.mark.parametrize("value", ["Europe", "America/Argentina", "x" * 300])

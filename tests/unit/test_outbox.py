@@ -108,3 +108,14 @@ async def test_two_dispatchers_never_share_a_row(db_path: Path, clock: FakeClock
     finally:
         await first.close()
         await second.close()
+
+
+async def test_claim_spreads_a_batch_across_chats(db: Database, clock: FakeClock) -> None:
+    """With many rows per chat due, one batch takes each chat's earliest row first."""
+    async with db.transaction() as tx:
+        for chat in (1, 2, 3):
+            for n in range(5):
+                await tx.outbox.add(kind="test", chat_id=chat, at=clock.now(),
+                                    due_at=clock.now() - timedelta(minutes=10 - n))
+        batch = await tx.outbox.claim(owner="a", now=clock.now(), lease=LEASE, limit=3)
+    assert sorted(m.chat_id for m in batch) == [1, 2, 3]
