@@ -71,8 +71,8 @@ async def _bench(path: Path) -> bool:
     settings = Settings(_env_file=None, database_url=f"sqlite:///{path}",
                         default_currency="CNY")
     started = time.perf_counter()
-    db = await Database.open(path, clock)  # applies migrations 4 and 5 to the seeded file
-    print(f"open + migrate (indexes of migration 5): {time.perf_counter() - started:.2f} s")
+    db = await Database.open(path, clock)  # migrates the seeded file (rules indexes: 0005)
+    print(f"open + migrate (builds the new indexes): {time.perf_counter() - started:.2f} s")
     rules = RulesService(db, clock, settings)
     ok = True
     try:

@@ -12,6 +12,7 @@ from bot.domain.models import Customer, CustomerStatus, Member, OutboxMessage, V
 from bot.i18n import translator
 from bot.reminders.render import Rendered, Undeliverable, renderer
 from bot.services import CRM
+from bot.services.customers import FEEDBACK_ALERT
 from bot.services.rules import (
     CHURN_ALERT,
     DORMANT_NOTICE,
@@ -108,4 +109,18 @@ async def _tier(crm: CRM, message: OutboxMessage, reader: Member | None) -> Rend
         customer, ValueTier(str(message.payload["from"])), ValueTier(str(message.payload["to"])),
         translator(member.language),
     )
+    return Rendered(text, markup)
+
+
+@renderer(FEEDBACK_ALERT)
+async def _feedback(crm: CRM, message: OutboxMessage, reader: Member | None) -> Rendered:
+    member = _reader(reader)
+    customer = await _customer(crm, message)
+    feedback = await crm.customers.interaction_text(
+        customer_id=customer.id, interaction_id=int(message.payload["interaction_id"])
+    )
+    owner = (await crm.team.get(user_id=customer.owner_id)
+             if customer.owner_id is not None else None)
+    text, markup = views.dissatisfied(customer, owner.full_name if owner else None, feedback,
+                                      translator(member.language))
     return Rendered(text, markup)

@@ -29,6 +29,7 @@ from bot.domain.models import (
     Interaction,
     InteractionKind,
     Member,
+    Role,
     Sentiment,
     StatusChange,
 )
@@ -40,7 +41,7 @@ from bot.services.errors import (
     PermissionDenied,
     ReasonRequired,
 )
-from bot.services.groups import DEAL_WON, queue_group_alert
+from bot.services.groups import CHURN_WARNING, DEAL_WON, queue_group_alert
 from bot.storage.db import Database
 from bot.storage.repositories import Repositories
 
@@ -103,6 +104,7 @@ class Overview:
 
 
 FOLLOWUP_DUE = "followup_due"
+FEEDBACK_ALERT = "feedback_alert"
 
 EDITABLE_FIELDS = (
     "name", "company", "kind", "phones", "emails", "telegram_username", "city", "source",
@@ -423,6 +425,7 @@ class CustomerService:
                     details={"from": before.status.value, "to": "churn_warning",
                              "rule": "dissatisfied_feedback"},
                 )
+                await self._feedback_alerts(tx, actor, before, interaction.id, now)
             updated = await tx.customers.update(customer_id=customer_id, at=now, **changes)
             if next_followup_at is not None:
                 await self._schedule_followup(tx, updated, next_followup_at, now)
@@ -484,6 +487,24 @@ class CustomerService:
             )
         return customer
 
+    async def _feedback_alerts(self, tx: Repositories, actor: Member, customer: Customer,
+                               interaction_id: int, now: datetime) -> None:
+        """Dissatisfied feedback: tell the owner (unless they logged it) and the managers,
+        and alert the bound groups, in the transaction that raised the warning."""
+        readers = set(await tx.users.ids_with_role(roles=[Role.MANAGER])
+                      or await tx.users.ids_with_role(roles=[Role.ADMIN]))
+        if customer.owner_id is not None:
+            readers.add(customer.owner_id)
+        readers.discard(actor.id)
+        for reader in sorted(readers):
+            await tx.outbox.add(
+                kind=FEEDBACK_ALERT, chat_id=reader, user_id=reader, customer_id=customer.id,
+                due_at=now, at=now, payload={"interaction_id": interaction_id},
+                dedupe_key=f"{FEEDBACK_ALERT}:{interaction_id}:{reader}",
+            )
+        await queue_group_alert(tx, event=CHURN_WARNING, at=now, customer_id=customer.id,
+                                occasion=f"feedback:{interaction_id}")
+
     async def complete_followup(self, *, actor: Member, customer_id: int, note: str
                                 ) -> Customer:
         """The follow-up happened: log it (resetting the inactivity clock) and clear it."""
@@ -504,6 +525,12 @@ class CustomerService:
                 entity_id=customer_id, at=now, details={"interaction": interaction.id},
             )
         return customer
+
+    async def interaction_text(self, *, customer_id: int, interaction_id: int) -> str:
+        """The text of one interaction of a customer ('' when it is gone)."""
+        async with self._db.read() as repo:
+            item = await repo.interactions.get(interaction_id=interaction_id)
+        return item.text if item is not None and item.customer_id == customer_id else ""
 
     async def followup_context(self, *, customer_id: int) -> tuple[Customer, Interaction | None]:
         """For a reminder: the customer and the last interaction (why we follow up)."""

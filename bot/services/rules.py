@@ -104,14 +104,14 @@ class RulesService:
                 decision=Decision.CHURN_WARNING, kind=GROUP_ALERT, event="churn_warning",
                 chat_ids=groups, at=now,
             )
-            await tx.rules.begin()  # leave nothing staged behind
+            await tx.rules.end()
         # Tiers in a transaction of their own: independent of the above, and the database
         # lock is released in between for the bot's users.
         async with self._db.transaction() as tx:
             await tx.rules.begin()
             changes = await self._tier_changes(tx, now)
             tiers, told = await tx.rules.apply_tiers(changes=changes, kind=TIER_NOTICE, at=now)
-            await tx.rules.begin()
+            await tx.rules.end()
         return RulesReport(
             nudges=nudges, churn_warnings=warned, dormant=dormant, tiers=tiers,
             tier_notices=told, messages=messages + nudges + told,

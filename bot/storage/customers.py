@@ -523,6 +523,14 @@ class InteractionsRepository:
         )
         return [_interaction(row) for row in await cur.fetchall()]
 
+    async def get(self, *, interaction_id: int) -> Interaction | None:
+        """One interaction."""
+        cur = await self._conn.execute(
+            "SELECT * FROM interactions WHERE id = ?", (interaction_id,)
+        )
+        row = await cur.fetchone()
+        return _interaction(row) if row else None
+
     async def count(self, *, customer_id: int) -> int:
         """How many interactions the customer has."""
         cur = await self._conn.execute(

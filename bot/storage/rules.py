@@ -89,6 +89,10 @@ class RulesRepository:
         """Empty staging tables for a pass (in the pass's transaction)."""
         for create in (_CREATE_DUE, _CREATE_TIERS):
             await self._conn.execute(create)
+        await self.end()  # a pass that failed half-way rolled back, but be sure
+
+    async def end(self) -> None:
+        """Leave nothing staged behind (the tables stay, empty, for the next pass)."""
         await self._conn.execute("DELETE FROM temp.rules_due")
         await self._conn.execute("DELETE FROM temp.rules_tiers")
 

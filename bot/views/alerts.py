@@ -86,3 +86,14 @@ def tier_changed(customer: Customer, before: ValueTier, after: ValueTier, _: Tra
                  customer=ref(customer), was=labels.label(labels.TIER, before, _),
                  tier=labels.label(labels.TIER, after, _))
     return text, open_keyboard(customer.id, _)
+
+
+def dissatisfied(customer: Customer, owner: str | None, feedback: str, _: Translator
+                 ) -> tuple[str, InlineKeyboardMarkup]:
+    """To the owner and managers: dissatisfied feedback raised a churn warning."""
+    who = esc(owner) if owner else _("nobody")
+    lines = [_("⚠️ Churn warning: <b>{customer}</b> (owner: {owner}) is dissatisfied.",
+               customer=ref(customer), owner=who)]
+    if feedback:
+        lines.append(f"“{esc(feedback[:500])}”")
+    return "\n".join(lines), open_keyboard(customer.id, _)

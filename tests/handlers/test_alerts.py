@@ -188,3 +188,42 @@ async def test_tier_and_dormant_notices(bot: Harness, clock: FakeClock) -> None:
     texts_now = [p["text"] for p in _sent_to(bot, ADMIN_ID)[mark + 1:]]
     assert (f"💤 <b>#{quiet.id} Li Lei (Globex)</b> is now Dormant: no contact for 60 days."
             in texts_now)
+
+
+async def test_rules_job_is_scheduled_and_runs_the_pass(bot: Harness, clock: FakeClock) -> None:
+    """The JobQueue holds the hourly rules job (TELECRM_RULES_INTERVAL_MINUTES); running it
+    runs a pass."""
+    job_queue = bot.app.job_queue
+    assert job_queue is not None
+    [job] = job_queue.get_jobs_by_name("rules")
+    assert job.job.trigger.interval == timedelta(minutes=60)
+    await bot.send(ADMIN, "/start")
+    await _following_up(bot, ADMIN, "Zhang Wei, Acme")
+    clock.advance(7 * DAY)
+    await job.run(bot.app)
+    assert [m.kind for m in await _crm(bot).outbox.pending()] == ["inactivity_nudge"]
+
+
+async def test_dissatisfied_feedback_alerts_owner_managers_and_group(
+    bot: Harness, clock: FakeClock
+) -> None:
+    """A rep logs dissatisfied feedback: the admin (no manager) is told with the words, the
+    bound group alerted; the rep who logged it is not told again."""
+    invite = texts(await bot.send(ADMIN, "/invite rep"))
+    code = invite.split("start=")[1].split()[0]
+    rep = User(3003, first_name="Rita")
+    await bot.send(rep, f"/start {code}")
+    await bot.send(ADMIN, "/bindgroup", chat_id=-100200, chat_type="group")
+    await bot.send(rep, "/new Li Lei, Globex")
+    await bot.press(rep, "Log")
+    await bot.press(rep, "Feedback")
+    await bot.send(rep, "Support never called back")
+    await bot.press(rep, "Dissatisfied")
+    await bot.press(rep, "Skip")
+    await bot.press(rep, "Skip")
+    await Dispatcher(bot.app.bot_data.crm, bot.app.bot, owner="t").tick()
+    sent = [p for m, p in bot.api.calls if m == "sendMessage"]
+    to_admin = [p["text"] for p in sent if int(p["chat_id"]) == ADMIN.id]
+    assert any("is dissatisfied" in t and "Support never called back" in t for t in to_admin)
+    assert not any("is dissatisfied" in p["text"] for p in sent if int(p["chat_id"]) == rep.id)
+    assert any("Churn warning" in p["text"] for p in sent if int(p["chat_id"]) == -100200)
