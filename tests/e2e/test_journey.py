@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.e2e.harness import (
     ADMIN_ID,
-    TIMEOUT,
     BotLauncher,
     BotProcess,
+    Chat,
     Mode,
     button_data,
-    containing,
     text_of,
 )
 from tests.fakebotapi import FakeBotAPI
@@ -51,60 +48,6 @@ async def zh_launcher(api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[BotLaunc
         yield bots
     finally:
         await bots.close()
-
-
-@dataclass
-class Chat:
-    """One user's private chat with the running bot; every wait is event-driven and bounded."""
-
-    api: FakeBotAPI
-    bot: BotProcess
-    user_id: int
-    language_code: str = "en"
-    first_name: str = "Test"
-
-    def mark(self) -> int:
-        """How many messages the bot has sent to this chat so far."""
-        return len(self.api.sent_messages(self.user_id))
-
-    async def next_message(self, start: int, expect: str = "") -> dict[str, Any]:
-        """The first bot message at index >= ``start`` whose text contains ``expect``."""
-        return await self.bot.guard(
-            self.api.wait_for_message(
-                self.user_id, containing(expect), start=start, timeout=TIMEOUT
-            )
-        )
-
-    async def send(self, text: str, expect: str = "") -> dict[str, Any]:
-        """Type ``text``; the bot's first answer containing ``expect``."""
-        start = self.mark()
-        self.api.message_update(
-            user_id=self.user_id,
-            text=text,
-            language_code=self.language_code,
-            first_name=self.first_name,
-        )
-        return await self.next_message(start, expect)
-
-    async def press(self, message: dict[str, Any], data: str, expect: str) -> dict[str, Any]:
-        """Press the button ``data`` of ``message``; wait until it is edited to show ``expect``."""
-        assert data in button_data(message), (data, button_data(message), text_of(message))
-        edits = int(message["edits"])
-        self.api.callback_update(
-            user_id=self.user_id,
-            message=message,
-            data=data,
-            language_code=self.language_code,
-            first_name=self.first_name,
-        )
-        await self.bot.guard(
-            self.api.wait_until(
-                lambda: message["edits"] > edits and expect in text_of(message),
-                timeout=TIMEOUT,
-                what=f"the press of {data!r} to show {expect!r} (now {text_of(message)!r})",
-            )
-        )
-        return message
 
 
 async def stop_cleanly(bot: BotProcess) -> None:

@@ -9,7 +9,6 @@ import json
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,9 @@ from tests.e2e.harness import (
     TIMEOUT,
     BotLauncher,
     BotProcess,
+    Chat,
     Mode,
     button_data,
-    containing,
     text_of,
 )
 from tests.fakebotapi import ApiCall, FakeBotAPI, Fault
@@ -150,50 +149,6 @@ async def ticks(api: FakeBotAPI, bot: BotProcess, path: Path, count: int = 3) ->
 
 
 # ---- the chat side ---------------------------------------------------------------------------
-
-
-@dataclass
-class Chat:
-    """One user's private chat with the running bot."""
-
-    api: FakeBotAPI
-    bot: BotProcess
-    user_id: int
-    first_name: str = "Test"
-
-    def mark(self) -> int:
-        """How many messages the bot has sent to this chat so far."""
-        return len(self.api.sent_messages(self.user_id))
-
-    async def next_message(self, start: int, expect: str = "") -> dict[str, Any]:
-        """The first bot message at index >= ``start`` whose text contains ``expect``."""
-        return await self.bot.guard(
-            self.api.wait_for_message(
-                self.user_id, containing(expect), start=start, timeout=TIMEOUT
-            )
-        )
-
-    async def send(self, text: str, expect: str = "") -> dict[str, Any]:
-        """Type ``text``; the bot's first answer containing ``expect``."""
-        start = self.mark()
-        self.api.message_update(user_id=self.user_id, text=text, first_name=self.first_name)
-        return await self.next_message(start, expect)
-
-    async def press(self, message: dict[str, Any], data: str, expect: str) -> dict[str, Any]:
-        """Press the button ``data`` of ``message``; wait until it is edited to show ``expect``."""
-        assert data in button_data(message), (data, button_data(message), text_of(message))
-        edits = int(message["edits"])
-        self.api.callback_update(
-            user_id=self.user_id, message=message, data=data, first_name=self.first_name
-        )
-        await self.bot.guard(
-            self.api.wait_until(
-                lambda: message["edits"] > edits and expect in text_of(message),
-                timeout=TIMEOUT,
-                what=f"the press of {data!r} to show {expect!r} (now {text_of(message)!r})",
-            )
-        )
-        return message
 
 
 def reminder_calls(api: FakeBotAPI, chat_id: int, start: int = 0) -> list[ApiCall]:
