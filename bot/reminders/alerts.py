@@ -15,10 +15,13 @@ from bot.services import CRM
 from bot.services.customers import FEEDBACK_ALERT
 from bot.services.rules import (
     CHURN_ALERT,
+    CHURN_SUMMARY,
     DORMANT_NOTICE,
     MANAGER,
     NUDGE,
+    OWNER_SUMMARY,
     TIER_NOTICE,
+    TIER_SUMMARY,
 )
 from bot.views import alerts as views
 
@@ -124,3 +127,32 @@ async def _feedback(crm: CRM, message: OutboxMessage, reader: Member | None) -> 
     text, markup = views.dissatisfied(customer, owner.full_name if owner else None, feedback,
                                       translator(member.language))
     return Rendered(text, markup)
+
+
+@renderer(CHURN_SUMMARY)
+async def _churn_summary(crm: CRM, message: OutboxMessage, reader: Member | None) -> Rendered:
+    language = reader.language if reader is not None else crm.settings.default_language
+    ids = [int(i) for i in message.payload.get("customer_ids", [])]
+    customers = await crm.customers.get_many(customer_ids=ids)
+    return Rendered(views.churn_summary(int(message.payload["count"]), customers,
+                                        translator(language)))
+
+
+@renderer(TIER_SUMMARY)
+async def _tier_summary(crm: CRM, message: OutboxMessage, reader: Member | None) -> Rendered:
+    member = _reader(reader)
+    ids = [int(i) for i in message.payload.get("customer_ids", [])]
+    customers = await crm.customers.get_many(customer_ids=ids)
+    return Rendered(views.tier_summary(int(message.payload["promoted"]),
+                                       int(message.payload["demoted"]), customers,
+                                       translator(member.language)))
+
+
+@renderer(OWNER_SUMMARY)
+async def _owner_summary(crm: CRM, message: OutboxMessage, reader: Member | None) -> Rendered:
+    member = _reader(reader)
+    ids = [int(i) for i in message.payload.get("customer_ids", [])]
+    customers = await crm.customers.get_many(customer_ids=ids)
+    return Rendered(views.owner_summary(str(message.payload["decision"]),
+                                        int(message.payload["count"]), customers,
+                                        translator(member.language)))

@@ -526,6 +526,11 @@ class CustomerService:
             )
         return customer
 
+    async def get_many(self, *, customer_ids: list[int]) -> list[Customer]:
+        """Customers by id, for the system's own messages (no visibility filter)."""
+        async with self._db.read() as repo:
+            return await repo.customers.get_many(customer_ids=customer_ids)
+
     async def interaction_text(self, *, customer_id: int, interaction_id: int) -> str:
         """The text of one interaction of a customer ('' when it is gone)."""
         async with self._db.read() as repo:

@@ -159,18 +159,71 @@ class RulesRepository:
         )
         return cur.rowcount
 
-    async def queue_for_owners(self, *, decision: Decision, kind: str, at: datetime) -> int:
+    async def queue_for_owners(self, *, decision: Decision, kind: str, at: datetime,
+                               most: int | None = None) -> int:
         """A message to the owner (if an active member) of each staged customer of
-        `decision`; returns how many were new."""
+        `decision` — with `most`, only for owners with at most that many; returns how many
+        were new."""
+        crowded = (
+            " AND d.owner_id IN (SELECT owner_id FROM temp.rules_due WHERE decision = :decision"
+            "   GROUP BY owner_id HAVING COUNT(*) <= :most)" if most is not None else ""
+        )
         cur = await self._conn.execute(
             f"{_OUTBOX} SELECT :kind, d.owner_id, d.owner_id, d.customer_id, {_DUE_PAYLOAD},"  # noqa: S608
             f"   {_DUE_KEY} || ':u' || d.owner_id, :at, :at"
             " FROM temp.rules_due AS d JOIN users AS u ON u.id = d.owner_id AND u.active = 1"
-            " WHERE d.decision = :decision"
+            f" WHERE d.decision = :decision{crowded}"
             " ON CONFLICT (dedupe_key) DO NOTHING",
-            {"kind": kind, "decision": decision.value, "role": "owner", "at": ts(at)},
+            {"kind": kind, "decision": decision.value, "role": "owner", "at": ts(at),
+             "most": most},
         )
         return cur.rowcount
+
+    async def fold_crowded(self, *, kind: str, at: datetime, more_than: int, shown: int
+                           ) -> dict[int, tuple[int, list[int]]]:
+        """Readers given more than `more_than` rows of `kind` by this pass (written at `at`):
+        their rows are cancelled — the dedupe keys stay taken, so later passes do not send
+        them either — and how many there were and the first `shown` customers returned."""
+        cur = await self._conn.execute(
+            "SELECT user_id, COUNT(*) FROM outbox WHERE state = 'pending' AND due_at = ?"
+            " AND kind = ? AND created_at = ? GROUP BY user_id HAVING COUNT(*) > ?",
+            (ts(at), kind, ts(at), more_than),
+        )
+        folded: dict[int, tuple[int, list[int]]] = {}
+        for user_id, count in await cur.fetchall():
+            ids = await self._conn.execute(
+                "SELECT customer_id FROM outbox WHERE state = 'pending' AND due_at = ?"
+                " AND kind = ? AND created_at = ? AND user_id = ? ORDER BY id LIMIT ?",
+                (ts(at), kind, ts(at), user_id, shown),
+            )
+            folded[int(user_id)] = (int(count), [int(r[0]) for r in await ids.fetchall()])
+            await self._conn.execute(
+                "UPDATE outbox SET state = 'cancelled', last_error = 'summarised'"
+                " WHERE state = 'pending' AND due_at = ? AND kind = ? AND created_at = ?"
+                " AND user_id = ?",
+                (ts(at), kind, ts(at), user_id),
+            )
+        return folded
+
+    async def crowded_owners(self, *, decision: Decision, more_than: int, shown: int
+                             ) -> dict[int, tuple[int, list[int]]]:
+        """Active owners with more than `more_than` staged customers of `decision`: how many,
+        and the ids of the longest quiet `shown`."""
+        cur = await self._conn.execute(
+            "SELECT d.owner_id, COUNT(*) FROM temp.rules_due AS d"
+            " JOIN users AS u ON u.id = d.owner_id AND u.active = 1"
+            " WHERE d.decision = ? GROUP BY d.owner_id HAVING COUNT(*) > ?",
+            (decision.value, more_than),
+        )
+        crowded: dict[int, tuple[int, list[int]]] = {}
+        for owner_id, count in await cur.fetchall():
+            ids = await self._conn.execute(
+                "SELECT customer_id FROM temp.rules_due WHERE decision = ? AND owner_id = ?"
+                " ORDER BY quiet_since, customer_id LIMIT ?",
+                (decision.value, owner_id, shown),
+            )
+            crowded[int(owner_id)] = (int(count), [int(r[0]) for r in await ids.fetchall()])
+        return crowded
 
     async def queue_for_members(
         self, *, decision: Decision, kind: str, member_ids: Sequence[int], role: str,
@@ -206,6 +259,15 @@ class RulesRepository:
              "groups": json.dumps(list(chat_ids))},
         )
         return cur.rowcount
+
+    async def staged(self, *, decision: Decision, limit: int) -> list[int]:
+        """Ids of staged customers of `decision`, the longest quiet first."""
+        cur = await self._conn.execute(
+            "SELECT customer_id FROM temp.rules_due WHERE decision = ?"
+            " ORDER BY quiet_since, customer_id LIMIT ?",
+            (decision.value, limit),
+        )
+        return [int(row[0]) for row in await cur.fetchall()]
 
     async def bound_groups(self) -> list[int]:
         """The group chats bound to receive team alerts."""

@@ -97,3 +97,34 @@ def dissatisfied(customer: Customer, owner: str | None, feedback: str, _: Transl
     if feedback:
         lines.append(f"“{esc(feedback[:500])}”")
     return "\n".join(lines), open_keyboard(customer.id, _)
+
+
+def churn_summary(count: int, customers: list[Customer], _: Translator) -> str:
+    """Many churn warnings at once, in one message (to a manager or a group)."""
+    lines = [_("⚠️ {count} customers moved to churn warning in this check: no contact for "
+               "twice their status's threshold. Their owners have been told. The longest "
+               "quiet:", count=count)]
+    lines += [f"• {ref(c)}" for c in customers]
+    return "\n".join(lines)
+
+
+def tier_summary(promoted: int, demoted: int, customers: list[Customer], _: Translator) -> str:
+    """Many value-tier moves of one owner's customers, in one message."""
+    lines = [_("📈 Value tiers recomputed: {promoted} of your customers are now high value, "
+               "{demoted} no longer are.", promoted=promoted, demoted=demoted)]
+    lines += [f"• {ref(c)}" for c in customers]
+    return "\n".join(lines)
+
+
+def owner_summary(decision: str, count: int, customers: list[Customer], _: Translator) -> str:
+    """Many of one owner's customers caught by the same rule in one pass, in one message."""
+    if decision == "nudge":
+        head = _("⏳ {count} of your customers have had no contact for longer than their "
+                 "status allows. The longest quiet:", count=count)
+    elif decision == "dormant":
+        head = _("💤 {count} of your customers in churn warning are now dormant. The longest "
+                 "quiet:", count=count)
+    else:
+        head = _("⚠️ {count} of your customers moved to churn warning: no contact for twice "
+                 "their status's threshold. The longest quiet:", count=count)
+    return "\n".join([head, *(f"• {ref(c)}" for c in customers), _("See them with /mine.")])

@@ -227,3 +227,25 @@ async def test_dissatisfied_feedback_alerts_owner_managers_and_group(
     assert any("is dissatisfied" in t and "Support never called back" in t for t in to_admin)
     assert not any("is dissatisfied" in p["text"] for p in sent if int(p["chat_id"]) == rep.id)
     assert any("Churn warning" in p["text"] for p in sent if int(p["chat_id"]) == -100200)
+
+
+async def test_summary_instead_of_a_flood(bot: Harness, clock: FakeClock) -> None:
+    """More than 20 nudges for one owner in one pass arrive as one message listing the
+    longest quiet, in the owner's language."""
+    await bot.send(ADMIN, "/start")
+    crm = bot.app.bot_data.crm
+    admin = await crm.team.get(user_id=ADMIN_ID)
+    assert admin is not None
+    for n in range(21):
+        await bot.send(ADMIN, f"/new Quiet Customer {n}, +86 138 0013 {8100 + n}")
+        await crm.customers.change_status(actor=admin, customer_id=n + 1,
+                                          status=CustomerStatus.FOLLOWING_UP)
+    clock.advance(timedelta(days=7, seconds=1))
+    await crm.rules.run()
+    mark = len(bot.api.calls)
+    await Dispatcher(crm, bot.app.bot, owner="t").tick()
+    sent = [p["text"] for m, p in bot.api.calls[mark:]
+            if m == "sendMessage" and int(p["chat_id"]) == ADMIN_ID]
+    assert len(sent) == 1
+    assert "21 of your customers have had no contact" in sent[0]
+    assert "#1 Quiet Customer 0" in sent[0]

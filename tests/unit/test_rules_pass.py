@@ -28,9 +28,11 @@ from bot.domain.rules import inactivity, quiet_windows
 from bot.services import CRM
 from bot.services.rules import (
     CHURN_ALERT,
+    CHURN_SUMMARY,
     DORMANT_NOTICE,
     GROUP_ALERT,
     NUDGE,
+    OWNER_SUMMARY,
     TIER_NOTICE,
     RulesReport,
 )
@@ -485,3 +487,33 @@ async def test_queries_use_the_indexes_of_migration_5(
     finally:
         conn.close()
     assert index in plan
+
+
+async def test_many_at_once_are_summarised_once(
+    crm: CRM, clock: FakeClock, db_path: Path
+) -> None:
+    """A pass that catches more than 20 of one owner's customers (a first run, an outage)
+    sends one summary per reader instead of a flood, and never repeats a summarised nudge."""
+    await _team(crm)
+    _bind_groups(db_path)
+    for n in range(25):
+        await _customer(crm, CustomerStatus.FOLLOWING_UP, name=f"Quiet {n}")
+    for n in range(22):
+        await _customer(crm, CustomerStatus.PENDING_CONFIRMATION, name=f"Pending {n}")
+    clock.advance(7 * DAY + SECOND)  # following_up: nudge (7 d); pending: warning (2 x 3 d)
+    await crm.rules.run()
+    # Each nudge is recorded (so it is never sent later) but cancelled in favour of the summary.
+    assert {m.state for m in await _rows(crm, NUDGE)} == {"cancelled"}
+    assert await _rows(crm, CHURN_ALERT) == []
+    assert await _rows(crm, GROUP_ALERT) == []
+    owner = await _rows(crm, OWNER_SUMMARY)
+    assert sorted((m.chat_id, m.payload["decision"], m.payload["count"]) for m in owner) == [
+        (REP, "churn_warning", 22), (REP, "nudge", 25)
+    ]
+    assert len(owner[0].payload["customer_ids"]) == 10
+    summaries = await _rows(crm, CHURN_SUMMARY)
+    assert sorted(m.chat_id for m in summaries) == sorted([MANAGER, *GROUPS])
+    clock.advance(timedelta(hours=1))
+    await crm.rules.run()
+    assert len(await _rows(crm, OWNER_SUMMARY)) == 2
+    assert [m for m in await _rows(crm, NUDGE) if m.state == "pending"] == []
