@@ -17,6 +17,7 @@ from bot.reminders.dispatch import Dispatcher
 logger = logging.getLogger(__name__)
 
 HOUSEKEEPING_INTERVAL = timedelta(hours=6)
+CHECKPOINT_INTERVAL = timedelta(seconds=30)
 
 
 async def housekeeping(context: CRMContext) -> None:
@@ -47,8 +48,20 @@ async def deliver(context: CRMContext) -> None:
         logger.info("delivered %d scheduled messages", sent)
 
 
+async def checkpoint(context: CRMContext) -> None:
+    """Fold the database's write-ahead log back in, off the request path."""
+    await context.crm.db.checkpoint()
+
+
 def schedule_jobs(job_queue: JobQueue[Any], settings: Settings) -> None:
     """Register every periodic job."""
+    job_queue.run_repeating(
+        checkpoint,
+        interval=CHECKPOINT_INTERVAL,
+        first=CHECKPOINT_INTERVAL,
+        name="checkpoint",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
     job_queue.run_repeating(
         deliver,
         interval=timedelta(seconds=settings.scheduler_tick_seconds),
