@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from aiolimiter import AsyncLimiter
 from telegram import Bot, Message
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.domain.models import OutboxMessage
 from bot.domain.preferences import quiet_hours_end
@@ -136,6 +136,15 @@ class Dispatcher:
                 await self._crm.outbox.retry(message=row, owner=self.owner,
                                              at=self._crm.clock.now() + delay,
                                              error="429 retry after")
+            return 0
+        except ChatMigrated as exc:
+            # The group became a supergroup: rebind it (its waiting rows move along), and
+            # send these again at once to the new id.
+            await self._crm.groups.migrated(old_chat_id=chat_id, new_chat_id=exc.new_chat_id)
+            for row in rows:
+                await self._crm.outbox.retry(message=row, owner=self.owner,
+                                             at=self._crm.clock.now(), error="chat migrated",
+                                             attempted=False)
             return 0
         except (Forbidden, BadRequest) as exc:
             # The bot was removed from the group, or the group is gone: these will not go.

@@ -86,6 +86,17 @@ class GroupService:
         self._clock = clock
         self._settings = settings
 
+    async def migrated(self, *, old_chat_id: int, new_chat_id: int) -> bool:
+        """Telegram moved a bound group to a new id (upgraded to a supergroup): follow it."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            moved = await tx.groups.move(old_chat_id=old_chat_id, new_chat_id=new_chat_id)
+            if moved:
+                await tx.audit.add(actor_id=None, action="group.migrated", entity="group",
+                                   entity_id=new_chat_id, at=now,
+                                   details={"from": old_chat_id})
+        return moved
+
     async def get(self, *, chat_id: int) -> GroupChat | None:
         """The bound group with this chat id, or None."""
         async with self._db.read() as repo:

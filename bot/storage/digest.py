@@ -195,6 +195,21 @@ class GroupsRepository:
         )
         return await self.get(chat_id=chat_id)
 
+    async def move(self, *, old_chat_id: int, new_chat_id: int) -> bool:
+        """A group became a supergroup (Telegram gave it a new id): follow it, with the
+        alerts still waiting for it; False when the old id was not bound."""
+        cur = await self._conn.execute(
+            "UPDATE group_chats SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
+        )
+        if cur.rowcount != 1:
+            return False
+        await self._conn.execute(
+            "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND user_id IS NULL"
+            " AND state = 'pending'",
+            (new_chat_id, old_chat_id),
+        )
+        return True
+
     async def cancel_pending(self, *, chat_id: int) -> int:
         """Cancel the alerts still waiting for a group (it was unbound)."""
         cur = await self._conn.execute(

@@ -30,6 +30,8 @@ class NoNetworkRequest(LocalBotAPI):
         super().__init__(**kwargs)
         # Chats whose user blocked the bot: sending there answers 403, like Telegram.
         self.blocked: set[int] = set()
+        # Groups upgraded to supergroups: old id -> new id (Telegram answers 400 with it).
+        self.migrated: dict[int, int] = {}
 
     def unsupported(self, api_method: str) -> tuple[int, bytes]:
         """A method the handlers should not call here."""
@@ -55,6 +57,11 @@ class NoNetworkRequest(LocalBotAPI):
                     if data is not None and len(data.encode()) > 64:
                         pytest.fail(f"callback data over 64 bytes: {data!r}")
         chat_id = params.get("chat_id")
+        if chat_id is not None and int(chat_id) in self.migrated:
+            body = {"ok": False, "error_code": 400,
+                    "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                    "parameters": {"migrate_to_chat_id": self.migrated[int(chat_id)]}}
+            return 400, json.dumps(body).encode()
         if chat_id is not None and int(chat_id) in self.blocked:
             body = {"ok": False, "error_code": 403,
                     "description": "Forbidden: bot was blocked by the user"}

@@ -188,3 +188,19 @@ async def test_unbound_group_gets_nothing(bot: Harness) -> None:
     await _in_group(bot, ADMIN, "/unbindgroup")
     assert await Dispatcher(_crm(bot), bot.app.bot, owner="test").tick() == 0
     assert _group_messages(bot) == []
+
+
+async def test_group_upgraded_to_supergroup_is_followed(bot: Harness) -> None:
+    """Telegram moved the group to a new id: the binding follows, the alert goes there once."""
+    rita = await _join(bot, REP, "rep")
+    await _in_group(bot, ADMIN, "/bindgroup")
+    await bot.send(REP, "/new Zhang Wei, Acme")
+    new_id = -1009990001
+    bot.api.migrated[GROUP] = new_id
+    await _win(bot, rita, 1, 50_000)
+    assert await Dispatcher(_crm(bot), bot.app.bot, owner="test").tick() == 1
+    delivered = [p["text"] for m, p in bot.api.calls
+                 if m == "sendMessage" and int(p["chat_id"]) == new_id]
+    assert delivered == ["🏆 Deal won: #1 Zhang Wei (Acme) · Rita"]
+    assert await _crm(bot).groups.get(chat_id=GROUP) is None
+    assert await _crm(bot).groups.get(chat_id=new_id) is not None
