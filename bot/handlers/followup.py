@@ -177,7 +177,7 @@ def conversation() -> ConversationHandler[CRMContext]:
 
 
 HANDLERS = [
-    CommandHandler("followup", followup_command),
+    CommandHandler("followup", followup_command, filters.ChatType.PRIVATE),
     CallbackQueryHandler(pending_pick, pattern=r"^fw:\d+$"),
     CallbackQueryHandler(snooze, pattern=r"^rm:(1h|tom|week):\d+$"),
 ]

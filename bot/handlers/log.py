@@ -218,6 +218,6 @@ def conversation() -> ConversationHandler[CRMContext]:
 
 
 HANDLERS = [
-    CommandHandler("log", log_command),
+    CommandHandler("log", log_command, filters.ChatType.PRIVATE),
     CallbackQueryHandler(pending_pick, pattern=r"^lp:\d+$"),
 ]

@@ -118,7 +118,7 @@ def conversation() -> ConversationHandler[CRMContext]:
 
 
 HANDLERS = [
-    CommandHandler("status", status_command),
+    CommandHandler("status", status_command, filters.ChatType.PRIVATE),
     CallbackQueryHandler(status_menu, pattern=r"^st:\d+$"),
     CallbackQueryHandler(set_status, pattern=r"^st:\d+:\w+$"),
 ]

@@ -406,3 +406,12 @@ async def test_type_defaults_from_company(bot: Harness) -> None:
     """Not asked for: with a company the customer is B2B, without one B2C."""
     assert "Company (B2B)" in texts(await bot.send(ADMIN, "/new Zhang Wei, Acme"))
     assert "Person (B2C)" in texts(await bot.send(ADMIN, "/new Li Lei, +86 139 0013 9000"))
+
+
+async def test_customer_commands_stay_out_of_groups(bot: Harness) -> None:
+    """In a group, /find and friends answer nothing: customer data stays in private chats."""
+    await _capture(bot, ADMIN, "Zhang Wei, Acme, +86 138 0013 8000")
+    for command in ("/find Zhang", "/mine", "/today", "/status #1", "/log #1 hi",
+                    "/followup #1 tomorrow"):
+        sent = await bot.send(ADMIN, command, chat_id=-100555, chat_type="group")
+        assert "Zhang" not in texts(sent), command
