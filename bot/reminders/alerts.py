@@ -51,6 +51,18 @@ def _quiet_days(crm: CRM, message: OutboxMessage) -> int:
     return max((crm.clock.now() - _quiet_since(message)).days, 0)
 
 
+async def _owner_name(crm: CRM, customer: Customer) -> str | None:
+    owner = (await crm.team.get(user_id=customer.owner_id)
+             if customer.owner_id is not None else None)
+    return owner.full_name if owner else None
+
+
+async def _listed(crm: CRM, message: OutboxMessage) -> list[Customer]:
+    """The customers a summary names (those still there)."""
+    ids = [int(i) for i in message.payload.get("customer_ids", [])]
+    return await crm.customers.get_many(customer_ids=ids)
+
+
 def _owned_by(customer: Customer, reader: Member) -> None:
     if customer.owner_id != reader.id:
         raise Undeliverable("the customer changed owner")
@@ -79,10 +91,8 @@ async def _churn_alert(crm: CRM, message: OutboxMessage, reader: Member | None) 
     _ = translator(member.language)
     quiet = _quiet_days(crm, message)
     if message.payload.get("role") == MANAGER:
-        owner = (await crm.team.get(user_id=customer.owner_id)
-                 if customer.owner_id is not None else None)
         text, markup = views.churn_warning_manager(
-            customer, owner.full_name if owner else None, quiet, _
+            customer, await _owner_name(crm, customer), quiet, _
         )
     else:
         _owned_by(customer, member)
@@ -122,9 +132,7 @@ async def _feedback(crm: CRM, message: OutboxMessage, reader: Member | None) -> 
     feedback = await crm.customers.interaction_text(
         customer_id=customer.id, interaction_id=int(message.payload["interaction_id"])
     )
-    owner = (await crm.team.get(user_id=customer.owner_id)
-             if customer.owner_id is not None else None)
-    text, markup = views.dissatisfied(customer, owner.full_name if owner else None, feedback,
+    text, markup = views.dissatisfied(customer, await _owner_name(crm, customer), feedback,
                                       translator(member.language))
     return Rendered(text, markup)
 
@@ -132,8 +140,7 @@ async def _feedback(crm: CRM, message: OutboxMessage, reader: Member | None) -> 
 @renderer(CHURN_SUMMARY)
 async def _churn_summary(crm: CRM, message: OutboxMessage, reader: Member | None) -> Rendered:
     language = reader.language if reader is not None else crm.settings.default_language
-    ids = [int(i) for i in message.payload.get("customer_ids", [])]
-    customers = await crm.customers.get_many(customer_ids=ids)
+    customers = await _listed(crm, message)
     return Rendered(views.churn_summary(int(message.payload["count"]), customers,
                                         translator(language)))
 
@@ -141,8 +148,7 @@ async def _churn_summary(crm: CRM, message: OutboxMessage, reader: Member | None
 @renderer(TIER_SUMMARY)
 async def _tier_summary(crm: CRM, message: OutboxMessage, reader: Member | None) -> Rendered:
     member = _reader(reader)
-    ids = [int(i) for i in message.payload.get("customer_ids", [])]
-    customers = await crm.customers.get_many(customer_ids=ids)
+    customers = await _listed(crm, message)
     return Rendered(views.tier_summary(int(message.payload["promoted"]),
                                        int(message.payload["demoted"]), customers,
                                        translator(member.language)))
@@ -151,8 +157,7 @@ async def _tier_summary(crm: CRM, message: OutboxMessage, reader: Member | None)
 @renderer(OWNER_SUMMARY)
 async def _owner_summary(crm: CRM, message: OutboxMessage, reader: Member | None) -> Rendered:
     member = _reader(reader)
-    ids = [int(i) for i in message.payload.get("customer_ids", [])]
-    customers = await crm.customers.get_many(customer_ids=ids)
+    customers = await _listed(crm, message)
     return Rendered(views.owner_summary(str(message.payload["decision"]),
                                         int(message.payload["count"]), customers,
                                         translator(member.language)))
