@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from bot.app import TelecrmApplication, build_application, running
 from bot.clock import Clock
 from bot.config import Settings
 from bot.console import LocalBotAPI
+from bot.domain.models import Member
 from tests.fakebotapi import TelegramHTMLError, parse_telegram_html
 
 
@@ -172,6 +174,16 @@ class Harness:
         }
         await self.app.process_update(Update.de_json(data, self.app.bot))
         return [p for m, p in self.api.calls[mark:] if m == "answerInlineQuery"]
+
+    async def join(self, admin: User, user: User, role: str = "rep") -> Member:
+        """`admin` invites with `role`, `user` follows the link; the new member."""
+        sent = await self.send(admin, f"/invite {role}")
+        match = re.search(r"start=([A-Za-z0-9_-]+)", texts(sent))
+        assert match, texts(sent)
+        await self.send(user, f"/start {match.group(1)}")
+        member = await self.app.bot_data.crm.team.get(user_id=user.id)
+        assert member is not None
+        return member
 
     def answers(self) -> list[dict[str, Any]]:
         """Every answerCallbackQuery so far."""

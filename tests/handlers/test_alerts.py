@@ -30,11 +30,7 @@ async def _deliver(bot: Harness) -> int:
 
 
 async def _join(bot: Harness, user: User, role: str) -> Member:
-    invite = texts(await bot.send(ADMIN, f"/invite {role}"))
-    await bot.send(user, f"/start {invite.split('start=')[1].split()[0]}")
-    member = await _crm(bot).team.get(user_id=user.id)
-    assert member is not None
-    return member
+    return await bot.join(ADMIN, user, role)
 
 
 async def _member(bot: Harness, user: User) -> Member:

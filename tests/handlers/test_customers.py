@@ -19,10 +19,7 @@ ADMIN = User(ADMIN_ID, first_name="Ada")
 
 
 async def _join(bot: Harness, user: User, role: str = "rep") -> None:
-    sent = await bot.send(ADMIN, f"/invite {role}")
-    match = re.search(r"start=([A-Za-z0-9_-]+)", texts(sent))
-    assert match
-    await bot.send(user, f"/start {match.group(1)}")
+    await bot.join(ADMIN, user, role)
 
 
 def _id(text: str) -> int:

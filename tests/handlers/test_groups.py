@@ -3,7 +3,6 @@ toggle, and the alerts posted there (values hidden unless shown, several in one 
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,13 +26,7 @@ def _crm(bot: Harness) -> CRM:
 
 
 async def _join(bot: Harness, user: User, role: str) -> Member:
-    sent = await bot.send(ADMIN, f"/invite {role}")
-    match = re.search(r"start=([A-Za-z0-9_-]+)", texts(sent))
-    assert match
-    await bot.send(user, f"/start {match.group(1)}")
-    member = await _crm(bot).team.get(user_id=user.id)
-    assert member is not None
-    return member
+    return await bot.join(ADMIN, user, role)
 
 
 async def _in_group(bot: Harness, user: User, text: str) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from tests.conftest import ADMIN_ID
 from tests.handlers.harness import Harness, User, texts
 
@@ -12,10 +10,7 @@ REP = User(3003, first_name="Rita", username="rita")
 
 
 async def _join_rep(bot: Harness) -> None:
-    sent = await bot.send(ADMIN, "/invite rep")
-    match = re.search(r"start=([A-Za-z0-9_-]+)", texts(sent))
-    assert match
-    await bot.send(REP, f"/start {match.group(1)}")
+    await bot.join(ADMIN, REP)
 
 
 async def test_team_lists_members(bot: Harness) -> None:
